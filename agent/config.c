@@ -1,0 +1,170 @@
+/* config.c — the knob table and its parser. Unknown PYAGENT_* names and bad values
+ * are errors (not silently defaulted) because a typo would otherwise look like a
+ * profile that found nothing. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pa_config pa_cfg;
+
+enum knob_kind { K_BOOL, K_INT, K_PATH, K_LEAKS, K_NONPY };
+
+struct knob {
+    const char *name;
+    enum knob_kind kind;
+    size_t off;
+    int min, max;
+    const char *def;
+};
+
+#define F(field) offsetof(struct pa_config, field)
+static const struct knob knobs[] = {
+    { "PYAGENT_ENABLE", K_BOOL, F(enable), 0, 1, "on" },
+    { "PYAGENT_OUTPUT", K_PATH, F(output), 0, 0, "pyagent-%p.trace" },
+    { "PYAGENT_LEAK_REPORT", K_LEAKS, F(leak_dest), 0, 0, "stderr" },
+    { "PYAGENT_LEAK_TOP", K_INT, F(leak_top), 0, 100000, "10" },
+    { "PYAGENT_ALLOC", K_BOOL, F(alloc), 0, 1, "on" },
+    { "PYAGENT_PYMALLOC", K_BOOL, F(pymalloc), 0, 1, "off" },
+    { "PYAGENT_NATIVE_DEPTH", K_INT, F(native_depth), 0, 256, "64" },
+    { "PYAGENT_PYTHON_DEPTH", K_INT, F(python_depth), 1, 1024, "256" },
+    { "PYAGENT_NON_PYTHON", K_NONPY, F(non_python), 0, 0, "dormant" },
+    { "PYAGENT_FLUSH_MS", K_INT, F(flush_ms), 10, 60000, "1000" },
+};
+#undef F
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *yes[] = { "1", "on", "yes", "true" }, *no[] = { "0", "off", "no", "false" };
+    for (unsigned i = 0; i < 4; i++) {
+        if (!strcasecmp(v, yes[i]))
+            return *out = 1, 0;
+        if (!strcasecmp(v, no[i]))
+            return *out = 0, 0;
+    }
+    return -1;
+}
+
+static int parse_int(const char *v, int min, int max, int *out)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < min || n > max)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int set_path(char *dst, const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= PATH_MAX)
+        return -1;
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+static int apply(const struct knob *k, const char *v, char *err, unsigned errlen)
+{
+    char *base = (char *)&pa_cfg;
+    int *ival = (int *)(base + k->off);
+    int ok = -1;
+    const char *expect = "";
+    switch (k->kind) {
+    case K_BOOL:
+        ok = parse_bool(v, ival), expect = "on or off";
+        break;
+    case K_INT:
+        ok = parse_int(v, k->min, k->max, ival);
+        break;
+    case K_PATH:
+        ok = set_path(base + k->off, v), expect = "a path shorter than PATH_MAX";
+        break;
+    case K_LEAKS:
+        expect = "stderr, off or a file path";
+        if (!strcmp(v, "stderr"))
+            *ival = PA_LEAKS_STDERR, ok = 0;
+        else if (!strcmp(v, "off"))
+            *ival = PA_LEAKS_OFF, ok = 0;
+        else if (*v && set_path(pa_cfg.leak_path, v) == 0)
+            *ival = PA_LEAKS_FILE, ok = 0;
+        break;
+    case K_NONPY:
+        expect = "dormant or track";
+        if (!strcmp(v, "dormant"))
+            *ival = PA_NONPY_DORMANT, ok = 0;
+        else if (!strcmp(v, "track"))
+            *ival = PA_NONPY_TRACK, ok = 0;
+        break;
+    }
+    if (ok == 0)
+        return 0;
+    if (k->kind == K_INT) {
+        snprintf(err, errlen, "invalid %s=%s: expected an integer from %d to %d", k->name, v,
+                 k->min, k->max);
+    } else {
+        snprintf(err, errlen, "invalid %s=%s: expected %s", k->name, v, expect);
+    }
+    return -1;
+}
+
+static const struct knob *find(const char *name, size_t len)
+{
+    for (unsigned i = 0; i < (sizeof knobs / sizeof knobs[0]); i++)
+        if (strlen(knobs[i].name) == len && !strncmp(knobs[i].name, name, len))
+            return &knobs[i];
+    return NULL;
+}
+
+int pa_config_load(char *const *envp, char *err, unsigned errlen)
+{
+    char scratch[8];
+    for (unsigned i = 0; i < (sizeof knobs / sizeof knobs[0]); i++)
+        if (apply(&knobs[i], knobs[i].def, scratch, sizeof scratch) != 0)
+            return -1; /* a broken default is a bug; keep going dormant */
+    for (; envp && *envp; envp++) {
+        const char *e = *envp;
+        if (strncmp(e, "PYAGENT_", 8) != 0)
+            continue;
+        const char *eq = strchr(e, '=');
+        if (!eq)
+            continue;
+        const struct knob *k = find(e, (size_t)(eq - e));
+        if (!k) {
+            snprintf(err, errlen, "unknown variable %.*s (see the README for PYAGENT_* variables)",
+                     (int)(eq - e), e);
+            goto fail;
+        }
+        if (apply(k, eq + 1, err, errlen) != 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    for (unsigned i = 0; i < (sizeof knobs / sizeof knobs[0]); i++)
+        apply(&knobs[i], knobs[i].def, scratch, sizeof scratch);
+    return -1;
+}
+
+int pa_config_expand(const char *tmpl, int pid, char *out, unsigned outlen)
+{
+    unsigned n = 0;
+    for (const char *s = tmpl; *s; s++) {
+        char num[24];
+        const char *piece = num;
+        if (s[0] == '%' && s[1] == 'p')
+            snprintf(num, sizeof num, "%d", pid), s++;
+        else if (s[0] == '%' && s[1] == '%')
+            num[0] = '%', num[1] = 0, s++;
+        else
+            num[0] = *s, num[1] = 0;
+        size_t len = strlen(piece);
+        if (n + len >= outlen)
+            return -1;
+        memcpy(out + n, piece, len);
+        n += (unsigned)len;
+    }
+    out[n] = 0;
+    return 0;
+}

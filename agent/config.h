@@ -1,0 +1,35 @@
+/* config.h — every PYAGENT_* knob, read once from the environment into pa_config.
+ * The table in config.c is the single list; README.md documents the same list. */
+#ifndef PA_CONFIG_H
+#define PA_CONFIG_H
+
+#include <limits.h>
+
+enum pa_leak_dest { PA_LEAKS_STDERR, PA_LEAKS_OFF, PA_LEAKS_FILE };
+enum pa_non_python { PA_NONPY_DORMANT, PA_NONPY_TRACK };
+
+struct pa_config {
+    int enable;                 /* PYAGENT_ENABLE: master switch */
+    char output[PATH_MAX];      /* PYAGENT_OUTPUT: trace path, %p = pid; "" = no trace */
+    int leak_dest;              /* PYAGENT_LEAK_REPORT: stderr | off | a path */
+    char leak_path[PATH_MAX];   /*   the path when leak_dest == PA_LEAKS_FILE */
+    int leak_top;               /* PYAGENT_LEAK_TOP: entries in the exit report */
+    int alloc;                  /* PYAGENT_ALLOC: track malloc & co */
+    int pymalloc;               /* PYAGENT_PYMALLOC: also track the PyMem/PyObject domains */
+    int native_depth;           /* PYAGENT_NATIVE_DEPTH: native frames per stack, 0 = none */
+    int python_depth;           /* PYAGENT_PYTHON_DEPTH: Python frames per stack */
+    int non_python;             /* PYAGENT_NON_PYTHON: dormant | track */
+    int flush_ms;               /* PYAGENT_FLUSH_MS: oldest unflushed event age */
+};
+
+extern struct pa_config pa_cfg;
+
+/* Fills pa_cfg with defaults, then applies PYAGENT_* from envp (NULL-terminated).
+ * Allocates nothing. On an unknown name or a bad value, writes one message naming
+ * the variable and the value into err and returns -1 (pa_cfg keeps the defaults). */
+int pa_config_load(char *const *envp, char *err, unsigned errlen);
+
+/* Expands %p (pid) and %% in a path template. Returns -1 if it does not fit. */
+int pa_config_expand(const char *tmpl, int pid, char *out, unsigned outlen);
+
+#endif

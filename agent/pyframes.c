@@ -1,0 +1,160 @@
+/* pyframes.c — reading a thread's Python frames straight from the interpreter's
+ * frame chain (no per-call hook, so no cost per Python call), and naming code
+ * objects once each. */
+#include <limits.h>
+#include <string.h>
+
+#include "common.h"
+#include "map.h"
+#include "python.h"
+#include "tables.h"
+
+static pa_map_t functions; /* code object -> function id; under the tables lock */
+static char cwd[PATH_MAX];
+
+void pa_py_set_cwd(const char *dir) { strncpy(cwd, dir, sizeof cwd - 1); }
+
+#define AT(base, off, type) (*(type *)((char *)(base) + (off)))
+
+static char *first_frame(const pa_pylayout_t *L, char *ts)
+{
+    if (L->ts_cframe >= 0) {
+        char *cf = AT(ts, L->ts_cframe, char *);
+        return cf ? AT(cf, L->cf_current, char *) : NULL;
+    }
+    return AT(ts, L->ts_frame, char *);
+}
+
+static int32_t frame_offset(const pa_pylayout_t *L, char *f, char *code)
+{
+    switch (L->lasti_kind) {
+    case PA_LASTI_BYTES:
+        return AT(f, L->fr_lasti, int);
+    case PA_LASTI_UNITS:
+        return AT(f, L->fr_lasti, int) * 2;
+    default: /* prev_instr / instr_ptr, relative to the first code unit */
+        return (int32_t)(AT(f, L->fr_lasti, char *) - (code + L->co_code_adaptive));
+    }
+}
+
+int pa_py_walk(pa_pyframe_t *out, int max)
+{
+    const pa_pylayout_t *L = pa_py.layout;
+    char *ts = pa_py.GILState_GetThisThreadState();
+    if (!ts || !L)
+        return 0;
+    int n = 0;
+    /* The chain belongs to this thread, so it cannot change under us; the type
+     * check still guards against a frame that is being set up. */
+    for (char *f = first_frame(L, ts); f && n < max; f = AT(f, L->fr_back, char *)) {
+        if (L->fr_owner >= 0 && AT(f, L->fr_owner, int8_t) == PA_FRAME_OWNED_BY_CSTACK) {
+            if (n)
+                out[n - 1].seg_end = 1;
+            continue;
+        }
+        char *code = AT(f, L->fr_code, char *);
+        if (!code || AT(code, sizeof(intptr_t), void *) != pa_py.code_type)
+            break;
+        out[n].code = (PyObject *)code;
+        out[n].offset = frame_offset(L, f, code);
+        out[n].seg_end = L->fr_is_entry >= 0 ? AT(f, L->fr_is_entry, char) != 0 : L->fr_owner < 0;
+        n++;
+    }
+    if (n)
+        out[n - 1].seg_end = 1;
+    return n;
+}
+
+int pa_py_line(const pa_pyframe_t *f) { return pa_py.Code_Addr2Line(f->code, f->offset); }
+
+/* The UTF-8 of a str without the GIL and without allocating: compact ASCII data
+ * sits right after the object head, other compact strings may have a UTF-8 copy
+ * cached. The bits are PyASCIIObject.state (interned:2, kind:3, compact:1, ascii:1),
+ * unchanged from 3.8 to 3.13. NULL when neither applies. */
+static const char *raw_utf8(PyObject *s, intptr_t *len)
+{
+    const pa_pylayout_t *L = pa_py.layout;
+    if (!s || AT(s, sizeof(intptr_t), void *) != pa_py.unicode_type)
+        return NULL;
+    uint32_t state = AT(s, 4 * sizeof(intptr_t), uint32_t);
+    if (!(state >> 5 & 1))
+        return NULL;
+    if (state >> 6 & 1) {
+        *len = AT(s, 2 * sizeof(intptr_t), intptr_t);
+        return (const char *)s + L->str_ascii_size;
+    }
+    const char *utf8 = AT(s, L->str_utf8, const char *);
+    if (utf8)
+        *len = AT(s, L->str_utf8_length, intptr_t);
+    return utf8;
+}
+
+/* With the GIL the C API may also build a missing UTF-8 copy; the host may be in the
+ * middle of handling its own exception, so any error we cause is discarded. */
+static const char *utf8_of(PyObject *s, int gil, intptr_t *len)
+{
+    const char *u = raw_utf8(s, len);
+    if (u || !gil || !s)
+        return u;
+    PyObject *t, *v, *tb;
+    pa_py.Err_Fetch(&t, &v, &tb);
+    u = pa_py.Unicode_AsUTF8AndSize(s, len);
+    pa_py.Err_Clear();
+    pa_py.Err_Restore(t, v, tb);
+    return u;
+}
+
+static uint32_t intern_name(const char *u, intptr_t len, int is_path)
+{
+    /* 3.8 keeps the script path as typed: make it absolute like 3.9+ does. */
+    if (is_path && u[0] != '/' && u[0] != '<' && cwd[0]) {
+        char buf[PATH_MAX * 2];
+        size_t n = strlen(cwd), m = (size_t)len < PATH_MAX ? (size_t)len : PATH_MAX - 1;
+        const char *rel = (m > 2 && u[0] == '.' && u[1] == '/') ? u + 2 : u;
+        m -= (size_t)(rel - u);
+        memcpy(buf, cwd, n);
+        buf[n] = '/';
+        memcpy(buf + n + 1, rel, m);
+        return pa_tab_string(buf, n + 1 + m);
+    }
+    return pa_tab_string(u, (size_t)len);
+}
+
+/* A reference keeps the code object's address from being reused by another code
+ * object, which would silently rename frames. Without the GIL an atomic add is used:
+ * racing with the host's non-atomic updates it can only be lost (leaving a weak
+ * reference), never cost the host one of its own. Immortal objects (3.12+) have a
+ * negative low word and are left alone. */
+static void keep_alive(PyObject *code, int gil)
+{
+    if (gil) {
+        pa_py.IncRef(code);
+        return;
+    }
+    intptr_t *refcnt = (intptr_t *)code;
+    if (pa_py.minor >= 12 && (int32_t)*refcnt < 0)
+        return;
+    __atomic_fetch_add(refcnt, 1, __ATOMIC_RELAXED);
+}
+
+uint32_t pa_py_function(PyObject *code)
+{
+    uint32_t id = pa_map_get(&functions, (uintptr_t)code, 0);
+    if (id)
+        return id;
+    const pa_pylayout_t *L = pa_py.layout;
+    /* ctypes and other extensions allocate with the GIL released: the frame keeps the
+     * code object alive meanwhile, so its immutable names can still be read. */
+    int gil = pa_py.GILState_Check();
+    intptr_t nlen = 0, flen = 0;
+    const char *name = utf8_of(AT(code, L->co_qualname >= 0 ? L->co_qualname : L->co_name, PyObject *), gil, &nlen);
+    const char *file = utf8_of(AT(code, L->co_filename, PyObject *), gil, &flen);
+    if (!name || !file)
+        return 0;
+    id = pa_tab_function(intern_name(name, nlen, 0), intern_name(file, flen, 1),
+                         (uint32_t)AT(code, L->co_firstlineno, int));
+    if (!id || pa_map_put(&functions, (uintptr_t)code, 0, id) != 0)
+        return 0;
+    keep_alive(code, gil);
+    return id;
+}

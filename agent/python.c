@@ -1,0 +1,244 @@
+/* python.c — finding CPython, activating inside it, and the built-in `pyagent`
+ * module. Every Python symbol is reached through dlsym: an undefined data symbol in
+ * this library would stop non-Python programs from starting (NOTES.md). */
+#include "python.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "log.h"
+#include "session.h"
+
+struct pa_pyapi pa_py;
+atomic_int pa_py_ready;
+
+/* Only what activation needs; the hot-path subset lives in pa_py. */
+static struct {
+    int (*AddAuditHook)(int (*)(const char *, PyObject *, void *), void *);
+    int (*AppendInittab)(const char *, PyObject *(*)(void));
+    PyObject *(*Module_Create2)(void *, int);
+    PyObject *(*CFunction_NewEx)(void *, PyObject *, PyObject *);
+    PyObject *(*Import_ImportModule)(const char *);
+    PyObject *(*Object_CallMethod)(PyObject *, const char *, const char *, ...);
+    PyObject *(*Object_GetAttrString)(PyObject *, const char *);
+    PyObject *(*Sys_GetObject)(const char *);
+    PyObject *(*Dict_GetItemString)(PyObject *, const char *);
+    PyObject *(*Unicode_FromString)(const char *);
+    PyObject *(*Bool_FromLong)(long);
+    const char *(*GetVersion)(void);
+    PyObject *none;
+} api;
+
+static char version[128], stdlib_dir[PATH_MAX];
+static atomic_int activated;
+
+#define RESOLVE(dst, name) (*(void **)&(dst) = dlsym(RTLD_DEFAULT, name))
+
+int pa_py_detect(void)
+{
+    if (!RESOLVE(api.AddAuditHook, "PySys_AddAuditHook"))
+        return 0; /* not CPython, or older than 3.8 */
+    int ok = RESOLVE(api.AppendInittab, "PyImport_AppendInittab") &&
+             RESOLVE(api.Module_Create2, "PyModule_Create2") &&
+             RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") &&
+             RESOLVE(api.Import_ImportModule, "PyImport_ImportModule") &&
+             RESOLVE(api.Object_CallMethod, "PyObject_CallMethod") &&
+             RESOLVE(api.Object_GetAttrString, "PyObject_GetAttrString") &&
+             RESOLVE(api.Sys_GetObject, "PySys_GetObject") &&
+             RESOLVE(api.Dict_GetItemString, "PyDict_GetItemString") &&
+             RESOLVE(api.Unicode_FromString, "PyUnicode_FromString") &&
+             RESOLVE(api.Bool_FromLong, "PyBool_FromLong") &&
+             RESOLVE(api.GetVersion, "Py_GetVersion") && RESOLVE(api.none, "_Py_NoneStruct") &&
+             RESOLVE(pa_py.IsInitialized, "Py_IsInitialized") &&
+             RESOLVE(pa_py.GILState_GetThisThreadState, "PyGILState_GetThisThreadState") &&
+             RESOLVE(pa_py.GILState_Check, "PyGILState_Check") &&
+             RESOLVE(pa_py.Code_Addr2Line, "PyCode_Addr2Line") &&
+             RESOLVE(pa_py.Unicode_AsUTF8AndSize, "PyUnicode_AsUTF8AndSize") &&
+             RESOLVE(pa_py.IncRef, "Py_IncRef") && RESOLVE(pa_py.DecRef, "Py_DecRef") &&
+             RESOLVE(pa_py.Err_Fetch, "PyErr_Fetch") && RESOLVE(pa_py.Err_Restore, "PyErr_Restore") &&
+             RESOLVE(pa_py.Err_Clear, "PyErr_Clear") &&
+             RESOLVE(pa_py.Mem_GetAllocator, "PyMem_GetAllocator") &&
+             RESOLVE(pa_py.Mem_SetAllocator, "PyMem_SetAllocator") &&
+             RESOLVE(pa_py.code_type, "PyCode_Type") && RESOLVE(pa_py.unicode_type, "PyUnicode_Type");
+    if (!ok) {
+        pa_log("this looks like CPython but part of its C API is missing; Python support off");
+        return 0;
+    }
+    return 1;
+}
+
+/* _PyEval_EvalFrameDefault's extent: each native frame inside it stands for a run of
+ * Python frames when native and Python stacks are merged. */
+static void find_eval_function(void)
+{
+    void *f = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (!f || !dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym)
+        return;
+    pa_py.eval_start = (uintptr_t)f;
+    pa_py.eval_end = (uintptr_t)f + (sym->st_size ? sym->st_size : 1);
+}
+
+/* ---- the built-in module ---- */
+
+/* ABI-stable layouts of PyModuleDef and PyMethodDef for release builds, declared
+ * here because the agent compiles without Python headers. */
+typedef struct { intptr_t refcnt; void *type; } pa_objhead_t;
+typedef struct { const char *name; void *meth; int flags; const char *doc; } pa_methoddef_t;
+typedef struct {
+    pa_objhead_t head;
+    void *m_init;
+    intptr_t m_index;
+    void *m_copy;
+    const char *m_name, *m_doc;
+    intptr_t m_size;
+    pa_methoddef_t *m_methods;
+    void *m_slots, *m_traverse, *m_clear, *m_free;
+} pa_moduledef_t;
+#define PA_METH_NOARGS 0x0004
+#define PA_PYTHON_API_VERSION 1013
+
+static PyObject *none_ref(void)
+{
+    pa_py.IncRef(api.none);
+    return api.none;
+}
+
+static PyObject *mod_trace_path(PyObject *self, PyObject *unused)
+{
+    const char *p = pa_session_trace_path();
+    return p ? api.Unicode_FromString(p) : none_ref();
+}
+
+static PyObject *mod_active(PyObject *self, PyObject *unused) { return api.Bool_FromLong(pa_tracking()); }
+
+static PyObject *mod_program_end(PyObject *self, PyObject *unused)
+{
+    pa_session_program_end();
+    return none_ref();
+}
+
+static pa_methoddef_t methods[] = {
+    { "trace_path", (void *)mod_trace_path, PA_METH_NOARGS, "Path of this process's trace file, or None." },
+    { "active", (void *)mod_active, PA_METH_NOARGS, "True while allocations are being recorded." },
+    { "_program_end", (void *)mod_program_end, PA_METH_NOARGS, "Internal: the program-end checkpoint." },
+    { NULL, NULL, 0, NULL },
+};
+
+static pa_moduledef_t moduledef = {
+    .head = { 1, NULL },
+    .m_name = "pyagent",
+    .m_doc = "pyagent: the in-process performance agent, present when libpyagent.so is preloaded.",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+static PyObject *init_module(void) { return api.Module_Create2(&moduledef, PA_PYTHON_API_VERSION); }
+
+/* ---- activation ---- */
+
+static void find_stdlib(void)
+{
+    PyObject *modules = api.Sys_GetObject("modules"); /* borrowed */
+    PyObject *os = modules ? api.Dict_GetItemString(modules, "os") : NULL;
+    PyObject *file = os ? api.Object_GetAttrString(os, "__file__") : NULL;
+    const char *s = file ? pa_py.Unicode_AsUTF8AndSize(file, NULL) : NULL;
+    if (s && strlen(s) < sizeof stdlib_dir) {
+        strcpy(stdlib_dir, s);
+        char *slash = strrchr(stdlib_dir, '/');
+        if (slash)
+            *slash = 0;
+    }
+    if (file)
+        pa_py.DecRef(file);
+    if (!stdlib_dir[0]) {
+        PyObject *prefix = api.Sys_GetObject("base_prefix");
+        const char *p = prefix ? pa_py.Unicode_AsUTF8AndSize(prefix, NULL) : NULL;
+        snprintf(stdlib_dir, sizeof stdlib_dir, "%s/lib/python3.%d", p ? p : "/usr", pa_py.minor);
+    }
+}
+
+/* Debug and free-threaded builds have other object layouts: walk no frames there. */
+static int standard_build(void)
+{
+    PyObject *flags = api.Sys_GetObject("abiflags");
+    const char *f = flags ? pa_py.Unicode_AsUTF8AndSize(flags, NULL) : "";
+    return f && !strchr(f, 'd') && !strchr(f, 't');
+}
+
+/* Our atexit handler is registered before any of the program's, so it runs after
+ * all of them: the program-end checkpoint sees what the program left behind. */
+static void register_program_end(void)
+{
+    static pa_methoddef_t def = { "_pyagent_program_end", (void *)mod_program_end, PA_METH_NOARGS, NULL };
+    PyObject *fn = api.CFunction_NewEx(&def, NULL, NULL);
+    PyObject *atexit = api.Import_ImportModule("atexit");
+    PyObject *r = fn && atexit ? api.Object_CallMethod(atexit, "register", "O", fn) : NULL;
+    if (!r)
+        pa_log("cannot register the program-end checkpoint; leaks will be reported at exit only");
+    if (r)
+        pa_py.DecRef(r);
+    if (atexit)
+        pa_py.DecRef(atexit);
+    if (fn)
+        pa_py.DecRef(fn);
+}
+
+static void activate(void)
+{
+    const char *v = api.GetVersion();
+    snprintf(version, sizeof version, "%s", v);
+    char *nl = strchr(version, '\n');
+    if (nl)
+        *nl = ' ';
+    pa_py.minor = (v[0] == '3' && v[1] == '.') ? atoi(v + 2) : 0;
+    pa_py.layout = standard_build() ? pa_pylayout_for(pa_py.minor) : NULL;
+    if (!pa_py.layout)
+        pa_log("no frame layout for CPython %.20s (%s build); stacks will be native only", v,
+               standard_build() ? "release" : "debug or free-threaded");
+    find_eval_function();
+    find_stdlib();
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd))
+        pa_py_set_cwd(cwd);
+    register_program_end();
+    atomic_store(&pa_py_ready, pa_py.layout != NULL);
+    pa_session_python_ready();
+}
+
+static int audit_hook(const char *event, PyObject *args, void *data)
+{
+    if (PA_LIKELY(atomic_load_explicit(&activated, memory_order_relaxed)))
+        return 0;
+    /* ~15 events arrive during init; the first with the interpreter initialised is
+     * the import of site (or cpython.run_* under -S), before any user code. */
+    if (!pa_py.IsInitialized() || atomic_exchange(&activated, 1))
+        return 0;
+    int guard = pa_in_agent;
+    pa_in_agent = 1;
+    PyObject *t, *val, *tb;
+    pa_py.Err_Fetch(&t, &val, &tb);
+    activate();
+    pa_py.Err_Clear();
+    pa_py.Err_Restore(t, val, tb);
+    pa_in_agent = guard;
+    return 0;
+}
+
+void pa_py_preinit(void)
+{
+    if (api.AddAuditHook(audit_hook, NULL) != 0)
+        pa_log("cannot install the audit hook; Python support off");
+    if (api.AppendInittab("pyagent", init_module) != 0)
+        pa_log("cannot register the built-in module pyagent");
+}
+
+const char *pa_py_version(void) { return version; }
+const char *pa_py_stdlib(void) { return stdlib_dir; }

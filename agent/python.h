@@ -1,0 +1,74 @@
+/* python.h — CPython reached at run time through dlsym (never linked, no data symbol
+ * references), activation from an audit hook, and the built-in `pyagent` module. */
+#ifndef PA_PYTHON_H
+#define PA_PYTHON_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "pylayout.h"
+
+typedef struct _object PyObject; /* opaque: the agent never includes Python.h */
+
+struct pa_pyapi {
+    int minor;                     /* 3.<minor>, known once activated */
+    const pa_pylayout_t *layout;   /* NULL: Python frames are not walked */
+    void *code_type;               /* &PyCode_Type, to validate frame reads */
+    void *unicode_type;            /* &PyUnicode_Type, to validate name reads */
+    uintptr_t eval_start, eval_end; /* _PyEval_EvalFrameDefault, to merge stacks */
+    int (*IsInitialized)(void);
+    void *(*GILState_GetThisThreadState)(void);
+    int (*GILState_Check)(void);
+    int (*Code_Addr2Line)(PyObject *, int);
+    const char *(*Unicode_AsUTF8AndSize)(PyObject *, intptr_t *);
+    void (*IncRef)(PyObject *);
+    void (*DecRef)(PyObject *);
+    void (*Err_Fetch)(PyObject **, PyObject **, PyObject **);
+    void (*Err_Restore)(PyObject *, PyObject *, PyObject *);
+    void (*Err_Clear)(void);
+    void (*Mem_GetAllocator)(int, void *);
+    void (*Mem_SetAllocator)(int, void *);
+};
+extern struct pa_pyapi pa_py;
+
+/* Set once the interpreter is ready: frames may be walked, code objects named. */
+extern atomic_int pa_py_ready;
+
+/* Resolves CPython in this process. Returns 1 for CPython >= 3.8, else 0 (nothing
+ * done). Called from the constructor. */
+int pa_py_detect(void);
+
+/* Before Py_Initialize: installs the audit hook and registers module `pyagent`. */
+void pa_py_preinit(void);
+
+/* The interpreter version string and stdlib directory (valid once ready). */
+const char *pa_py_version(void);
+const char *pa_py_stdlib(void);
+
+/* ---- frames (pyframes.c) ---- */
+
+typedef struct pa_pyframe {
+    PyObject *code;
+    int32_t offset;  /* instruction byte offset, for PyCode_Addr2Line */
+    uint8_t seg_end; /* last Python frame run by one C-level eval call */
+} pa_pyframe_t;
+
+/* The calling thread's Python frames, innermost first. Never blocks or allocates. */
+int pa_py_walk(pa_pyframe_t *out, int max);
+
+/* The function id of a code object (tables lock held), registering it on first sight.
+ * Returns 0 when it cannot be named now (the thread does not hold the GIL). */
+uint32_t pa_py_function(PyObject *code);
+
+/* Source line of a frame. */
+int pa_py_line(const pa_pyframe_t *f);
+
+/* The directory relative code filenames are resolved against (cwd at activation). */
+void pa_py_set_cwd(const char *cwd);
+
+/* ---- PyMem domains (pymem.c) ---- */
+
+/* Wraps the PyMem and PyObject allocators (GIL held). Returns 0 or -1. */
+int pa_pymem_install(void);
+
+#endif

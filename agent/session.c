@@ -1,0 +1,258 @@
+/* session.c — the process being traced and its checkpoints. */
+
+#include "session.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "common.h"
+#include "config.h"
+#include "heap.h"
+#include "log.h"
+#include "mem.h"
+#include "python.h"
+#include "tables.h"
+#include "thread.h"
+#include "track.h"
+#include "unwind.h"
+#include "writer.h"
+
+static int pid, ppid, argc_saved, is_python;
+static char **argv_saved;
+static char exe[PATH_MAX];
+static uint64_t start_mono, start_real, activated_ns;
+static atomic_int exited;
+
+static int copy_argv(int argc, char **argv)
+{
+    argv_saved = pa_mem_calloc((size_t)argc + 1, sizeof *argv_saved);
+    if (!argv_saved)
+        return -1;
+    for (int i = 0; i < argc; i++)
+        if (!(argv_saved[i] = pa_mem_strdup(argv[i])))
+            return -1;
+    argc_saved = argc;
+    return 0;
+}
+
+static void process_identity(void)
+{
+    struct timespec ts;
+    pid = getpid();
+    ppid = getppid();
+    start_mono = pa_now_ns();
+    clock_gettime(CLOCK_REALTIME, &ts);
+    start_real = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int pa_session_init(int argc, char **argv, char **envp)
+{
+    char err[256];
+    if (pa_config_load(envp, err, sizeof err) != 0) {
+        pa_log("%s; agent disabled", err);
+        return -1;
+    }
+    if (!pa_cfg.enable)
+        return -1;
+    is_python = pa_py_detect();
+    if (!is_python && pa_cfg.non_python == PA_NONPY_DORMANT)
+        return -1; /* subprocesses like sh or ls run untouched */
+    if (pa_mem_init() != 0 || copy_argv(argc, argv) != 0)
+        return -1;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    process_identity();
+    if (pa_unwind_init() != 0)
+        pa_log("cannot locate the agent's own code; stacks may show agent frames");
+    if (pa_thread_init() != 0 || pa_heap_init() != 0 || pa_writer_init() != 0) {
+        pa_log("cannot set up the agent's state; agent disabled");
+        return -1;
+    }
+    if (is_python) {
+        atomic_store(&pa_phase_flags, PA_BLK_STARTUP);
+        pa_py_preinit();
+    } else {
+        pa_writer_allow();
+    }
+    return pa_cfg.alloc ? 0 : -1;
+}
+
+void pa_session_python_ready(void)
+{
+    activated_ns = pa_now_ns();
+    pa_rec_t r = { 0 };
+    const char *v = pa_py_version(), *lib = pa_py_stdlib();
+    pa_rec_str(&r, v, strlen(v));
+    pa_rec_u(&r, (uint64_t)pa_py.minor);
+    pa_rec_str(&r, lib, strlen(lib));
+    pa_rec_u(&r, activated_ns);
+    pa_tables_lock();
+    pa_tab_append(PA_REC_INTERP, &r);
+    pa_tables_unlock();
+    atomic_store(&pa_phase_flags, 0);
+    if (pa_cfg.pymalloc && pa_pymem_install() != 0)
+        pa_log("cannot wrap the PyMem/PyObject allocators; Python-object tracing off");
+    pa_writer_allow();
+}
+
+static void append_checkpoint(unsigned kind, uint64_t bytes, uint64_t count)
+{
+    pa_rec_t r = { 0 };
+    pa_rec_u(&r, kind);
+    pa_rec_u(&r, pa_now_ns());
+    pa_rec_u(&r, bytes);
+    pa_rec_u(&r, count);
+    pa_tables_lock();
+    pa_tab_append(PA_REC_CHECKPOINT, &r);
+    pa_tables_unlock();
+}
+
+void pa_session_program_end(void)
+{
+    static atomic_int done;
+    if (!pa_tracking() || atomic_exchange(&done, 1))
+        return;
+    int guard = pa_in_agent;
+    pa_in_agent = 1;
+    uint64_t bytes, count;
+    pa_heap_mark_program_end(&bytes, &count);
+    atomic_store(&pa_phase_flags, PA_BLK_SHUTDOWN);
+    append_checkpoint(PA_CP_PROGRAM_END, bytes, count);
+    pa_in_agent = guard;
+}
+
+static void emit_leak(void *ctx, uint32_t stack, uint32_t flags, uint64_t bytes, uint64_t count)
+{
+    pa_rec_t r = { 0 };
+    pa_rec_u(&r, PA_CP_EXIT);
+    pa_rec_u(&r, stack);
+    pa_rec_u(&r, bytes);
+    pa_rec_u(&r, count);
+    pa_rec_u(&r, flags);
+    pa_tables_lock();
+    pa_tab_append(PA_REC_LEAK, &r);
+    pa_tables_unlock();
+}
+
+static void append_stats(void)
+{
+    uint64_t allocs, frees;
+    pa_thread_totals(&allocs, &frees);
+    pa_tables_lock();
+    uint64_t v[PA_STAT__COUNT] = {
+        [PA_STAT_AGENT_BYTES] = pa_mem_bytes(), [PA_STAT_AGENT_PEAK] = pa_mem_peak(),
+        [PA_STAT_TABLE_BYTES] = pa_heap_table_bytes(), [PA_STAT_ALLOCS] = allocs,
+        [PA_STAT_FREES] = frees, [PA_STAT_DROPPED] = pa_writer_dropped(),
+        [PA_STAT_STACKS] = pa_tab_node_count(),
+    };
+    pa_rec_t r = { 0 };
+    for (int i = 0; i < PA_STAT__COUNT; i++)
+        pa_rec_u(&r, v[i]);
+    pa_tab_append(PA_REC_STATS, &r);
+    pa_tables_unlock();
+}
+
+void pa_session_exit(void)
+{
+    /* a vfork child shares our memory and must not touch the parent's state */
+    if (!pa_tracking() || getpid() != pid || atomic_exchange(&exited, 1))
+        return;
+    int guard = pa_in_agent;
+    pa_in_agent = 1;
+    pa_session_program_end(); /* os._exit and C exits skip the Python checkpoint */
+    atomic_store(&pa_state, PA_STATE_FINISHED);
+    pa_heap_leaks(emit_leak, NULL);
+    uint64_t bytes, count;
+    pa_heap_totals(&bytes, &count);
+    append_checkpoint(PA_CP_EXIT, bytes, count);
+    append_stats();
+    pa_writer_finish();
+    uint8_t head[8192];
+    pa_report_leaks(head, pa_session_header(head, sizeof head, 0));
+    pa_in_agent = guard;
+}
+
+const char *pa_session_trace_path(void) { return pa_writer_path(); }
+
+size_t pa_session_header(uint8_t *buf, size_t cap, int with_interp)
+{
+    pa_rec_t *r = pa_mem_alloc(sizeof *r);
+    if (!r)
+        return 0;
+    size_t n = 0;
+    r->n = 0;
+    pa_rec_u(r, (uint64_t)pid);
+    pa_rec_u(r, (uint64_t)ppid);
+    pa_rec_u(r, start_mono);
+    pa_rec_u(r, start_real);
+    int shown = 0; /* argv is cut rather than overflow the record */
+    for (size_t used = r->n + strlen(exe) + 3 * PA_VARINT_MAX; shown < argc_saved; shown++) {
+        used += strlen(argv_saved[shown]) + PA_VARINT_MAX;
+        if (used > PA_STR_MAX)
+            break;
+    }
+    pa_rec_u(r, (uint64_t)shown);
+    for (int i = 0; i < shown; i++)
+        pa_rec_str(r, argv_saved[i], strlen(argv_saved[i]));
+    pa_rec_str(r, exe, strlen(exe));
+    if (1 + PA_VARINT_MAX + r->n <= cap) {
+        buf[n++] = PA_REC_PROCESS;
+        n += pa_varint_put(buf + n, r->n);
+        memcpy(buf + n, r->b, r->n);
+        n += r->n;
+    }
+    if (with_interp && atomic_load(&pa_py_ready)) {
+        const char *v = pa_py_version(), *lib = pa_py_stdlib();
+        r->n = 0;
+        pa_rec_str(r, v, strlen(v));
+        pa_rec_u(r, (uint64_t)pa_py.minor);
+        pa_rec_str(r, lib, strlen(lib));
+        pa_rec_u(r, activated_ns);
+        if (n + 1 + PA_VARINT_MAX + r->n <= cap) {
+            buf[n++] = PA_REC_INTERP;
+            n += pa_varint_put(buf + n, r->n);
+            memcpy(buf + n, r->b, r->n);
+            n += r->n;
+        }
+    }
+    pa_mem_free(r);
+    return n;
+}
+
+const char *pa_session_module_name(const char *f)
+{
+    if (!f || !f[0] || (argc_saved && !strcmp(f, argv_saved[0])))
+        return exe;
+    return f;
+}
+
+/* ---- fork: every agent lock is taken before and released after, so the child
+ * never inherits one held by a thread that does not exist there ---- */
+
+void pa_session_fork_prepare(void)
+{
+    pa_writer_fork_prepare();
+    pa_thread_fork_prepare();
+    pa_tables_lock();
+    pa_heap_lock_all();
+}
+
+void pa_session_fork_parent(void)
+{
+    pa_heap_unlock_all();
+    pa_tables_unlock();
+    pa_thread_fork_parent();
+    pa_writer_fork_parent();
+}
+
+void pa_session_fork_child(void)
+{
+    pa_heap_unlock_all();
+    pa_tables_reset_lock();
+    pa_thread_fork_child();
+    pa_writer_fork_child();
+    process_identity();
+}

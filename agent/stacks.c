@@ -1,0 +1,123 @@
+/* stacks.c — mixed stacks. Native frames come from libunwind; every native frame
+ * inside _PyEval_EvalFrameDefault is replaced by the Python frames that C-level
+ * call is running (one per call on 3.8-3.10, a run up to an entry/shim frame on
+ * 3.11+). A hash of the raw frames short-cuts repeated stacks. */
+#include "stacks.h"
+
+#include "config.h"
+#include "map.h"
+#include "python.h"
+#include "tables.h"
+#include "unwind.h"
+
+static pa_map_t raw_stacks; /* raw-frame hash -> node id; under the tables lock */
+
+typedef struct capture {
+    uintptr_t *ips;
+    int n_ips;
+    pa_pyframe_t *py;
+    int n_py;
+    unsigned allocator;
+} capture_t;
+
+static uint64_t hash_capture(const capture_t *c)
+{
+    uint64_t h = pa_mix64(c->allocator, (uint64_t)c->n_ips << 32 | (uint32_t)c->n_py);
+    for (int i = 0; i < c->n_ips; i++)
+        h = pa_mix64(h, c->ips[i]);
+    for (int i = 0; i < c->n_py; i++)
+        h = pa_mix64(h ^ (uintptr_t)c->py[i].code, (uint64_t)(uint32_t)c->py[i].offset);
+    return h | 1; /* 0 marks an empty cache slot */
+}
+
+static int in_eval(uintptr_t ip) { return ip - 1 >= pa_py.eval_start && ip - 1 < pa_py.eval_end; }
+
+/* Frames from the outside in, each interned under its parent. */
+typedef struct builder { uint32_t node; int named; } builder_t;
+
+static void push_python(builder_t *b, const pa_pyframe_t *f)
+{
+    uint32_t fn = pa_py_function(f->code);
+    if (!fn) {
+        b->named = 0;
+        b->node = pa_tab_node(b->node, PA_FRAME_PY_UNKNOWN, 0, 0);
+        return;
+    }
+    int line = pa_py_line(f);
+    b->node = pa_tab_node(b->node, PA_FRAME_PYTHON, fn, line > 0 ? (uint32_t)line : 0);
+}
+
+static void push_native(builder_t *b, uintptr_t ip)
+{
+    uint32_t id = pa_tab_native(ip);
+    b->node = id ? pa_tab_node(b->node, PA_FRAME_NATIVE, id, 0) : b->node;
+}
+
+/* Walks outermost to innermost. seg[i] = index of the first Python frame (innermost)
+ * of the segment replacing eval frame i, computed innermost-first beforehand. */
+static uint32_t build(const capture_t *c, int *named)
+{
+    int seg_of[c->n_ips > 0 ? c->n_ips : 1], next = 0;
+    for (int i = 0; i < c->n_ips; i++) {
+        seg_of[i] = -1;
+        if (next < c->n_py && in_eval(c->ips[i])) {
+            seg_of[i] = next;
+            while (next < c->n_py && !c->py[next].seg_end)
+                next++;
+            next++;
+        }
+    }
+    builder_t b = { 0, 1 };
+    /* Python frames no eval frame claimed (native stack cut short): outermost. */
+    for (int k = c->n_py - 1; k >= next; k--)
+        push_python(&b, &c->py[k]);
+    for (int i = c->n_ips - 1; i >= 0; i--) {
+        if (seg_of[i] < 0) {
+            push_native(&b, c->ips[i]);
+            continue;
+        }
+        int end = seg_of[i];
+        while (end < c->n_py - 1 && !c->py[end].seg_end)
+            end++;
+        for (int k = end; k >= seg_of[i]; k--)
+            push_python(&b, &c->py[k]);
+    }
+    b.node = pa_tab_node(b.node, PA_FRAME_ALLOCATOR, c->allocator, 0);
+    *named = b.named;
+    return b.node;
+}
+
+uint32_t pa_stack_capture(pa_thread_t *t, unsigned allocator, int native)
+{
+    uintptr_t ips_local[32];
+    void *unw_local[32 + PA_UNWIND_SLACK];
+    pa_pyframe_t py_local[64];
+    capture_t c = { t ? t->ips : ips_local, 0, t ? t->py : py_local, 0, allocator };
+    int max_ips = t ? pa_cfg.native_depth : 32, max_py = t ? pa_cfg.python_depth : 64;
+    if (native && pa_cfg.native_depth)
+        c.n_ips = pa_unwind(c.ips, max_ips, t ? t->unw : unw_local);
+    if (atomic_load_explicit(&pa_py_ready, memory_order_acquire))
+        c.n_py = pa_py_walk(c.py, max_py);
+
+    uint64_t h = hash_capture(&c);
+    unsigned slot = (unsigned)(h >> 32) % PA_STACK_CACHE;
+    if (t && t->cache[slot].hash == h)
+        return t->cache[slot].id;
+
+    pa_tables_lock();
+    uint32_t id = pa_map_get(&raw_stacks, h, 0);
+    int named = 1;
+    if (!id) {
+        id = build(&c, &named);
+        /* A stack with an unnamed Python frame is not remembered: it gets its names
+         * the next time it is seen with the GIL held. */
+        if (id && named)
+            pa_map_put(&raw_stacks, h, 0, id);
+    }
+    pa_tables_unlock();
+    if (t && id && named) {
+        t->cache[slot].hash = h;
+        t->cache[slot].id = id;
+    }
+    return id;
+}

@@ -1,0 +1,222 @@
+/* thread.c — thread states: created lazily by the first hook a thread runs, handed
+ * back at thread exit through a pthread key destructor, and reused so that agent
+ * memory does not grow with the number of threads that have come and gone. */
+
+#include "thread.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mem.h"
+#include "tables.h"
+#include "unwind.h"
+#include "writer.h"
+
+__thread pa_thread_t *pa_self __attribute__((tls_model("initial-exec")));
+#define DEAD ((pa_thread_t *)1)
+
+static pthread_key_t key;
+static pa_spin_t registry_lock = PA_SPIN_INIT;
+static pa_thread_t *registry;
+static uint32_t next_serial;
+
+static void thread_exit(void *arg);
+
+int pa_thread_init(void) { return pthread_key_create(&key, thread_exit) == 0 ? 0 : -1; }
+
+static void describe(pa_thread_t *t, uint64_t now)
+{
+    pa_rec_t r = { 0 };
+    pa_rec_u(&r, t->serial);
+    pa_rec_u(&r, (uint64_t)t->tid);
+    pa_rec_u(&r, now);
+    pa_rec_u(&r, 0);
+    pa_tables_lock();
+    pa_tab_append(PA_REC_THREAD, &r);
+    pa_tables_unlock();
+}
+
+static pa_thread_t *create(void)
+{
+    pa_thread_t *t = pa_mem_calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->ips = pa_mem_alloc(sizeof(uintptr_t) * (size_t)(pa_cfg.native_depth + 1));
+    t->unw = pa_mem_alloc(sizeof(void *) * (size_t)(pa_cfg.native_depth + PA_UNWIND_SLACK));
+    t->py = pa_mem_alloc(sizeof(pa_pyframe_t) * (size_t)pa_cfg.python_depth);
+    if (!t->ips || !t->unw || !t->py) {
+        pa_mem_free(t->ips), pa_mem_free(t->unw), pa_mem_free(t->py), pa_mem_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* A reused state keeps its scratch space; its cache is stale and is cleared. */
+static pa_thread_t *claim(void)
+{
+    pa_spin_lock(&registry_lock);
+    pa_thread_t *t = registry;
+    while (t && t->alive)
+        t = t->next;
+    if (t) {
+        memset(t->cache, 0, sizeof t->cache);
+    } else if ((t = create())) {
+        t->next = registry;
+        registry = t;
+    }
+    if (t) {
+        t->alive = 1;
+        t->serial = ++next_serial;
+        t->tid = (int)syscall(SYS_gettid);
+        t->buf = NULL;
+        t->len = 0;
+    }
+    pa_spin_unlock(&registry_lock);
+    return t;
+}
+
+pa_thread_t *pa_thread_get(void)
+{
+    pa_thread_t *t = pa_self;
+    if (PA_LIKELY(t && t != DEAD))
+        return t;
+    if (t == DEAD)
+        return NULL;
+    t = claim();
+    pa_self = t ? t : DEAD;
+    if (!t)
+        return NULL;
+    pthread_setspecific(key, t);
+    describe(t, pa_now_ns());
+    return t;
+}
+
+pa_thread_t *pa_thread_peek(void)
+{
+    pa_thread_t *t = pa_self;
+    return t == DEAD ? NULL : t;
+}
+
+static void thread_exit(void *arg)
+{
+    pa_thread_t *t = arg;
+    int guard = pa_in_agent;
+    pa_in_agent = 1;
+    pa_spin_lock(&t->lock);
+    if (t->len)
+        pa_writer_submit(t->serial, t->base_ns, t->buf, t->len);
+    else
+        pa_mem_free(t->buf);
+    t->buf = NULL;
+    t->len = 0;
+    pa_spin_unlock(&t->lock);
+    pa_self = DEAD; /* later frees in this thread still update the table */
+    pa_spin_lock(&registry_lock);
+    t->alive = 0;
+    pa_spin_unlock(&registry_lock);
+    pa_in_agent = guard;
+}
+
+/* Makes room for one more event; the full buffer goes to the writer. Thread lock held. */
+static int reserve(pa_thread_t *t, uint64_t now)
+{
+    if (t->buf && t->len + 4 * PA_VARINT_MAX + 1 <= PA_EVBUF_SIZE)
+        return 0;
+    if (t->buf)
+        pa_writer_submit(t->serial, t->base_ns, t->buf, t->len);
+    t->buf = pa_mem_alloc(PA_EVBUF_SIZE);
+    t->len = 0;
+    return t->buf ? 0 : -1;
+}
+
+static int begin_event(pa_thread_t *t, uint64_t now, uint8_t type)
+{
+    if (reserve(t, now) != 0) {
+        pa_writer_note_dropped(1);
+        return -1;
+    }
+    if (!t->len) {
+        t->base_ns = t->last_ns = now;
+        t->last_ptr = 0;
+    }
+    t->buf[t->len++] = type;
+    t->len += pa_varint_put(t->buf + t->len, now - t->last_ns);
+    t->last_ns = now;
+    return 0;
+}
+
+static void put_ptr(pa_thread_t *t, uintptr_t ptr)
+{
+    t->len += pa_varint_put(t->buf + t->len, pa_zigzag((int64_t)(ptr - t->last_ptr)));
+    t->last_ptr = ptr;
+}
+
+void pa_thread_emit_alloc(pa_thread_t *t, uint64_t now, uintptr_t ptr, uint64_t size, uint32_t stack)
+{
+    pa_spin_lock(&t->lock);
+    if (begin_event(t, now, PA_EV_ALLOC) == 0) {
+        put_ptr(t, ptr);
+        t->len += pa_varint_put(t->buf + t->len, size);
+        t->len += pa_varint_put(t->buf + t->len, stack);
+        t->allocs++;
+    }
+    pa_spin_unlock(&t->lock);
+}
+
+void pa_thread_emit_free(pa_thread_t *t, uint64_t now, uintptr_t ptr)
+{
+    pa_spin_lock(&t->lock);
+    if (begin_event(t, now, PA_EV_FREE) == 0) {
+        put_ptr(t, ptr);
+        t->frees++;
+    }
+    pa_spin_unlock(&t->lock);
+}
+
+void pa_thread_drain(pa_thread_take_fn fn, void *ctx)
+{
+    pa_spin_lock(&registry_lock);
+    for (pa_thread_t *t = registry; t; t = t->next) {
+        pa_spin_lock(&t->lock);
+        if (t->len) {
+            fn(ctx, t->serial, t->base_ns, t->buf, t->len);
+            t->buf = NULL;
+            t->len = 0;
+        }
+        pa_spin_unlock(&t->lock);
+    }
+    pa_spin_unlock(&registry_lock);
+}
+
+void pa_thread_fork_prepare(void) { pa_spin_lock(&registry_lock); }
+void pa_thread_fork_parent(void) { pa_spin_unlock(&registry_lock); }
+
+void pa_thread_fork_child(void)
+{
+    /* Only this thread exists now; the buffered events are the parent's to write. */
+    for (pa_thread_t *t = registry; t; t = t->next) {
+        pa_spin_reset(&t->lock);
+        pa_mem_free(t->buf);
+        t->buf = NULL;
+        t->len = 0;
+        if (t != pa_self)
+            t->alive = 0;
+    }
+    if (pa_self && pa_self != DEAD)
+        pa_self->tid = (int)syscall(SYS_gettid);
+    pa_spin_reset(&registry_lock);
+}
+
+void pa_thread_totals(uint64_t *allocs, uint64_t *frees)
+{
+    *allocs = *frees = 0;
+    pa_spin_lock(&registry_lock);
+    for (pa_thread_t *t = registry; t; t = t->next) {
+        *allocs += t->allocs;
+        *frees += t->frees;
+    }
+    pa_spin_unlock(&registry_lock);
+}

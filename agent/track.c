@@ -1,0 +1,55 @@
+/* track.c — the common tail of every allocation hook. */
+#include "track.h"
+
+#include "common.h"
+#include "log.h"
+#include "stacks.h"
+#include "thread.h"
+#include "writer.h"
+
+_Atomic uint64_t pa_phase_flags;
+
+void pa_track_alloc(void *p, size_t size, unsigned allocator, int native)
+{
+    pa_thread_t *t = pa_thread_get();
+    uint64_t now = pa_now_ns();
+    uint32_t stack = pa_stack_capture(t, allocator, native);
+    uint64_t sz = size & PA_BLK_SIZE_MASK;
+    pa_block_t b = { (uintptr_t)p, sz | atomic_load_explicit(&pa_phase_flags, memory_order_relaxed), stack,
+                     t ? t->serial : 0, now };
+    if (PA_UNLIKELY(pa_heap_insert(&b) != 0)) {
+        static int said;
+        if (!said++)
+            pa_log("out of memory for the allocation table; some blocks are not tracked");
+        return;
+    }
+    if (PA_LIKELY(t != NULL)) {
+        pa_thread_emit_alloc(t, now, (uintptr_t)p, sz, stack);
+        pa_writer_maybe_flush(now);
+    }
+}
+
+void pa_track_free(void *p, int may_flush)
+{
+    pa_block_t b;
+    if (!pa_heap_remove((uintptr_t)p, &b))
+        return;
+    pa_thread_t *t = may_flush ? pa_thread_get() : pa_thread_peek();
+    if (!t)
+        return;
+    uint64_t now = pa_now_ns();
+    pa_thread_emit_free(t, now, (uintptr_t)p);
+    if (may_flush)
+        pa_writer_maybe_flush(now);
+}
+
+int pa_track_take(void *p, pa_block_t *out) { return p && pa_heap_remove((uintptr_t)p, out); }
+
+void pa_track_put_back(const pa_block_t *b) { pa_heap_insert(b); }
+
+void pa_track_freed(void *p)
+{
+    pa_thread_t *t = pa_thread_get();
+    if (t)
+        pa_thread_emit_free(t, pa_now_ns(), (uintptr_t)p);
+}

@@ -1,0 +1,50 @@
+/* unwind.c — libunwind's unw_backtrace (its fast path: no malloc, no signal-mask
+ * syscalls, unlike an unw_step loop), minus the agent's own frames. */
+#define UNW_LOCAL_ONLY
+#include "unwind.h"
+
+#include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+
+static uintptr_t self_start, self_end;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    uintptr_t base = (uintptr_t)data;
+    if (info->dlpi_addr != base)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t lo = base + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (!self_start || lo < self_start)
+            self_start = lo;
+        if (hi > self_end)
+            self_end = hi;
+    }
+    return 1;
+}
+
+int pa_unwind_init(void)
+{
+    Dl_info info;
+    if (!dladdr((void *)pa_unwind_init, &info))
+        return -1;
+    dl_iterate_phdr(find_self, info.dli_fbase);
+    return self_end ? 0 : -1;
+}
+
+int pa_unwind(uintptr_t *ips, int max, void **scratch)
+{
+    int n = unw_backtrace(scratch, max + PA_UNWIND_SLACK);
+    int skip = 0;
+    while (skip < n && (uintptr_t)scratch[skip] >= self_start && (uintptr_t)scratch[skip] < self_end)
+        skip++;
+    int out = n - skip < max ? n - skip : max;
+    if (out > 0)
+        memcpy(ips, scratch + skip, (size_t)out * sizeof *ips);
+    return out > 0 ? out : 0;
+}

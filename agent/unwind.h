@@ -1,0 +1,15 @@
+/* unwind.h — native call stacks of the calling thread, without the agent's frames. */
+#ifndef PA_UNWIND_H
+#define PA_UNWIND_H
+
+#include <stdint.h>
+
+/* Finds the agent's own code range. Returns 0 or -1. */
+int pa_unwind_init(void);
+
+/* Return addresses, innermost first, starting at the agent's caller (the code that
+ * called malloc). At most max entries; scratch must hold max + PA_UNWIND_SLACK. */
+#define PA_UNWIND_SLACK 16
+int pa_unwind(uintptr_t *ips, int max, void **scratch);
+
+#endif

@@ -1,0 +1,398 @@
+/* writer.c — chunking, compression and file output. Table records are copied from
+ * the record log after the event buffers are taken, so every stack an event names
+ * is defined in the same chunk or an earlier one. */
+
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced: zstd allocates from our heap */
+#include "writer.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "common.h"
+#include "config.h"
+#include "log.h"
+#include "mem.h"
+#include "session.h"
+#include "tables.h"
+#include "thread.h"
+
+typedef struct ready { uint32_t serial; uint64_t base_ns; uint8_t *buf; size_t len; } ready_t;
+
+static pa_spin_t wlock = PA_SPIN_INIT, qlock = PA_SPIN_INIT;
+static ready_t *queue;
+static size_t qlen, qcap;
+static atomic_size_t qbytes;
+static atomic_uint_fast64_t next_flush_ns, dropped;
+static atomic_int allowed;
+
+static int fd = -1, trace_off, created;
+static char path[PATH_MAX];
+static size_t log_emitted;
+static uint32_t seq;
+static uint64_t raw_total;
+static ZSTD_CCtx *cctx;
+static uint8_t *raw, *zbuf;
+static size_t raw_len, raw_cap, zcap;
+
+static void *z_alloc(void *opaque, size_t n) { return pa_mem_alloc(n); }
+static void z_free(void *opaque, void *p) { pa_mem_free(p); }
+
+int pa_writer_init(void)
+{
+    ZSTD_customMem mem = { z_alloc, z_free, NULL };
+    cctx = ZSTD_createCCtx_advanced(mem);
+    if (!cctx)
+        return -1;
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    atomic_store(&next_flush_ns, pa_now_ns() + (uint64_t)pa_cfg.flush_ms * 1000000u);
+    return 0;
+}
+
+void pa_writer_note_dropped(uint64_t n) { atomic_fetch_add_explicit(&dropped, n, memory_order_relaxed); }
+uint64_t pa_writer_dropped(void) { return atomic_load(&dropped); }
+void pa_writer_allow(void) { atomic_store(&allowed, 1); }
+const char *pa_writer_path(void) { return fd >= 0 && !trace_off ? path : NULL; }
+const char *pa_writer_last_path(void) { return created ? path : NULL; }
+
+void pa_writer_submit(uint32_t serial, uint64_t base_ns, uint8_t *buf, size_t len)
+{
+    pa_spin_lock(&qlock);
+    if (qlen == qcap) {
+        size_t cap = qcap ? qcap * 2 : 64;
+        ready_t *q = pa_mem_realloc(queue, cap * sizeof *q);
+        if (!q) {
+            pa_spin_unlock(&qlock);
+            pa_mem_free(buf);
+            pa_writer_note_dropped(1);
+            return;
+        }
+        queue = q;
+        qcap = cap;
+    }
+    queue[qlen++] = (ready_t){ serial, base_ns, buf, len };
+    atomic_fetch_add_explicit(&qbytes, len, memory_order_relaxed);
+    pa_spin_unlock(&qlock);
+}
+
+/* ---- file ---- */
+
+static int write_all(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            pa_log("cannot write the trace %s: %s; trace stops here", path, w < 0 ? strerror(errno) : "short write");
+            trace_off = 1;
+            return -1;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int write_skippable(uint32_t magic, const void *payload, size_t n)
+{
+    uint8_t head[PA_SKIPPABLE_HEAD];
+    pa_le32_put(head, magic);
+    pa_le32_put(head + 4, (uint32_t)n);
+    return write_all(head, sizeof head) || write_all(payload, n) ? -1 : 0;
+}
+
+/* O_EXCL and O_NOFOLLOW: never truncate or follow into someone else's file. */
+static int expand_path(const char *tmpl)
+{
+    char rel[PATH_MAX], cwd[PATH_MAX];
+    if (pa_config_expand(tmpl, getpid(), rel, sizeof rel) != 0)
+        return -1;
+    /* absolute, so the path printed at exit works wherever the user is */
+    if (rel[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return snprintf(path, sizeof path, "%s", rel) < (int)sizeof path ? 0 : -1;
+    return snprintf(path, sizeof path, "%s/%s", cwd, rel) < (int)sizeof path ? 0 : -1;
+}
+
+static int create_file(void)
+{
+    char tmpl[PATH_MAX];
+    if (expand_path(pa_cfg.output) != 0) {
+        pa_log("trace path too long: %s; no trace", pa_cfg.output);
+        return -1;
+    }
+    for (int attempt = 0; attempt < 10; attempt++) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST || strcmp(pa_cfg.output, "pyagent-%p.trace") != 0)
+            break;
+        /* only the default name is varied: an old trace of a reused pid stays */
+        snprintf(tmpl, sizeof tmpl, "pyagent-%%p.%d.trace", attempt + 1);
+        expand_path(tmpl);
+    }
+    if (fd < 0) {
+        pa_log("cannot create trace file %s: %s; continuing without a trace", path, strerror(errno));
+        return -1;
+    }
+    created = 1;
+    uint8_t *payload = pa_mem_alloc(PA_MAX_HEADER);
+    if (!payload)
+        return -1;
+    memcpy(payload, PA_FMT_MAGIC, 8);
+    payload[8] = PA_FMT_MAJOR, payload[9] = 0, payload[10] = PA_FMT_MINOR, payload[11] = 0;
+    memset(payload + 12, 0, 4);
+    size_t n = 16 + pa_session_header(payload + 16, PA_MAX_HEADER - 16, 1);
+    int rc = write_skippable(PA_FRAME_HEADER, payload, n);
+    pa_mem_free(payload);
+    return rc;
+}
+
+static int ensure_open(void)
+{
+    if (trace_off)
+        return -1;
+    if (fd >= 0)
+        return 0;
+    if (!pa_cfg.output[0] || create_file() != 0) {
+        trace_off = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- chunks ---- */
+
+static int raw_reserve(size_t more)
+{
+    if (raw_len + more <= raw_cap)
+        return 0;
+    size_t cap = raw_cap ? raw_cap : PA_CHUNK_TARGET * 2;
+    while (cap < raw_len + more)
+        cap *= 2;
+    uint8_t *p = pa_mem_realloc(raw, cap);
+    if (!p)
+        return -1;
+    raw = p;
+    raw_cap = cap;
+    return 0;
+}
+
+static void emit_chunk(void)
+{
+    if (!raw_len || trace_off)
+        return;
+    size_t bound = ZSTD_compressBound(raw_len);
+    if (bound > zcap) {
+        uint8_t *z = pa_mem_realloc(zbuf, bound);
+        if (!z) {
+            pa_writer_note_dropped(1);
+            raw_len = 0;
+            return;
+        }
+        zbuf = z;
+        zcap = bound;
+    }
+    size_t zn = ZSTD_compress2(cctx, zbuf, zcap, raw, raw_len);
+    if (ZSTD_isError(zn)) {
+        pa_log("compression failed: %s; chunk dropped", ZSTD_getErrorName(zn));
+        raw_len = 0;
+        return;
+    }
+    uint8_t head[16];
+    pa_le32_put(head, seq);
+    pa_le32_put(head + 4, (uint32_t)raw_len);
+    pa_le64_put(head + 8, zn);
+    if (write_skippable(PA_FRAME_CHUNK, head, sizeof head) == 0 && write_all(zbuf, zn) == 0) {
+        seq++;
+        raw_total += raw_len;
+    }
+    raw_len = 0;
+}
+
+static void put_record_head(uint8_t tag, size_t body)
+{
+    raw[raw_len++] = tag;
+    raw_len += pa_varint_put(raw + raw_len, body);
+}
+
+/* New table records, cut at record boundaries into chunks of about the target size. */
+static void copy_tables(void)
+{
+    pa_tables_lock();
+    size_t end = pa_tab_log_len();
+    if (end > log_emitted && raw_reserve(end - log_emitted) == 0) {
+        pa_tab_log_copy(log_emitted, end, raw + raw_len);
+        raw_len += end - log_emitted;
+        log_emitted = end;
+    }
+    pa_tables_unlock();
+    if (raw_len >= PA_CHUNK_TARGET)
+        emit_chunk();
+}
+
+static void add_events(const ready_t *r)
+{
+    uint8_t hdr[2 * PA_VARINT_MAX];
+    size_t h = pa_varint_put(hdr, r->serial);
+    h += pa_varint_put(hdr + h, r->base_ns);
+    if (raw_reserve(1 + PA_VARINT_MAX + h + r->len) == 0) {
+        put_record_head(PA_REC_EVENTS, h + r->len);
+        memcpy(raw + raw_len, hdr, h);
+        memcpy(raw + raw_len + h, r->buf, r->len);
+        raw_len += h + r->len;
+    } else {
+        pa_writer_note_dropped(1);
+    }
+    pa_mem_free(r->buf);
+    if (raw_len >= PA_CHUNK_TARGET)
+        emit_chunk();
+}
+
+/* ---- symbolization: once per native address, off the allocation path ---- */
+
+static void symbolize(void)
+{
+    enum { BATCH = 128 };
+    uintptr_t ips[BATCH];
+    uint32_t ids[BATCH];
+    for (;;) {
+        pa_tables_lock();
+        size_t n = pa_tab_take_pending(ips, ids, BATCH);
+        pa_tables_unlock();
+        if (!n)
+            return;
+        Dl_info info[BATCH];
+        for (size_t i = 0; i < n; i++) /* the loader lock: never under an agent lock */
+            if (!dladdr((void *)(ips[i] - 1), &info[i]))
+                memset(&info[i], 0, sizeof info[i]);
+        pa_tables_lock();
+        for (size_t i = 0; i < n; i++) {
+            const char *mod = pa_session_module_name(info[i].dli_fname);
+            pa_rec_t r = { 0 };
+            pa_rec_u(&r, ids[i]);
+            pa_rec_u(&r, pa_tab_string(mod, strlen(mod)));
+            pa_rec_u(&r, info[i].dli_sname ? pa_tab_string(info[i].dli_sname, strlen(info[i].dli_sname)) : 0);
+            pa_rec_u(&r, ips[i] - (uintptr_t)info[i].dli_fbase);
+            pa_rec_u(&r, info[i].dli_sname ? ips[i] - (uintptr_t)info[i].dli_saddr : 0);
+            pa_tab_append(PA_REC_NATIVE, &r);
+        }
+        pa_tables_unlock();
+    }
+}
+
+/* ---- flushing ---- */
+
+typedef struct taken { ready_t *v; size_t n, cap; } taken_t;
+
+static void take_one(void *ctx, uint32_t serial, uint64_t base_ns, uint8_t *buf, size_t len)
+{
+    taken_t *t = ctx;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        ready_t *v = pa_mem_realloc(t->v, cap * sizeof *v);
+        if (!v) {
+            pa_mem_free(buf);
+            pa_writer_note_dropped(1);
+            return;
+        }
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = (ready_t){ serial, base_ns, buf, len };
+}
+
+static void flush(int all)
+{
+    taken_t got = { 0 };
+    pa_spin_lock(&qlock);
+    got.v = queue, got.n = qlen, got.cap = qcap;
+    queue = NULL, qlen = qcap = 0;
+    atomic_store(&qbytes, 0);
+    pa_spin_unlock(&qlock);
+    if (all)
+        pa_thread_drain(take_one, &got);
+    if (ensure_open() == 0) {
+        symbolize();
+        copy_tables();
+    }
+    for (size_t i = 0; i < got.n; i++) {
+        if (trace_off)
+            pa_mem_free(got.v[i].buf);
+        else
+            add_events(&got.v[i]);
+    }
+    pa_mem_free(got.v);
+    emit_chunk();
+    atomic_store(&next_flush_ns, pa_now_ns() + (uint64_t)pa_cfg.flush_ms * 1000000u);
+}
+
+void pa_writer_maybe_flush(uint64_t now)
+{
+    if (PA_LIKELY(now < atomic_load_explicit(&next_flush_ns, memory_order_relaxed) &&
+                  atomic_load_explicit(&qbytes, memory_order_relaxed) < PA_CHUNK_TARGET))
+        return;
+    if (!atomic_load_explicit(&allowed, memory_order_relaxed) || !pa_spin_trylock(&wlock))
+        return;
+    flush(now >= atomic_load(&next_flush_ns));
+    pa_spin_unlock(&wlock);
+}
+
+int pa_writer_finish(void)
+{
+    pa_spin_lock(&wlock);
+    atomic_store(&allowed, 1);
+    flush(1);
+    int ok = -1;
+    if (fd >= 0 && !trace_off) {
+        uint8_t end[16];
+        pa_le32_put(end, seq);
+        pa_le32_put(end + 4, 0);
+        pa_le64_put(end + 8, raw_total);
+        ok = write_skippable(PA_FRAME_END, end, sizeof end);
+    }
+    if (fd >= 0)
+        close(fd);
+    fd = -1;
+    trace_off = 1;
+    pa_spin_unlock(&wlock);
+    return ok;
+}
+
+void pa_writer_fork_prepare(void)
+{
+    pa_spin_lock(&wlock);
+    pa_spin_lock(&qlock);
+}
+
+void pa_writer_fork_parent(void)
+{
+    pa_spin_unlock(&qlock);
+    pa_spin_unlock(&wlock);
+}
+
+/* The child writes its own trace (its pid in the name) from the start of the
+ * record log; the parent's queued events stay the parent's. */
+void pa_writer_fork_child(void)
+{
+    for (size_t i = 0; i < qlen; i++)
+        pa_mem_free(queue[i].buf);
+    qlen = 0;
+    atomic_store(&qbytes, 0);
+    if (fd >= 0)
+        close(fd);
+    fd = -1;
+    trace_off = 0;
+    created = 0;
+    log_emitted = 0;
+    seq = 0;
+    raw_total = 0;
+    raw_len = 0;
+    pa_spin_reset(&qlock);
+    pa_spin_reset(&wlock);
+}
