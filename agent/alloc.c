@@ -21,6 +21,9 @@ __thread int pa_in_agent __attribute__((tls_model("initial-exec")));
 atomic_int pa_state;
 
 static void *(*real_dlsym)(void *, const char *);
+#if defined(__x86_64__)
+extern void *pa_real_dlsym_ptr;
+#endif
 
 /* ---- bootstrap: dlsym itself may allocate before malloc is resolved ---- */
 
@@ -52,6 +55,9 @@ static void resolve_dlsym(void)
         *(void **)&real_dlsym = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
     if (!real_dlsym)
         *(void **)&real_dlsym = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+#if defined(__x86_64__)
+    pa_real_dlsym_ptr = (void *)real_dlsym;
+#endif
 }
 
 #define NEXT(field, name) (*(void **)&pa_real.field = real_dlsym(RTLD_NEXT, name))
@@ -263,19 +269,52 @@ static void *override_for(void *handle, const char *name)
     return NULL;
 }
 
-PA_EXPORT void *dlsym(void *handle, const char *name)
+/* Returns the hook to hand out instead of what dlsym would find, or NULL. */
+__attribute__((used, visibility("hidden"))) void *pa_dlsym_override(void *handle, const char *name)
 {
     if (PA_UNLIKELY(!real_dlsym))
         resolve_dlsym();
-    if (handle != RTLD_NEXT && ready()) {
-        void *ours = override_for(handle, name);
-        if (ours)
-            return ours;
-    }
-    /* A sibling call: glibc finds RTLD_NEXT's "next" from its caller's address,
-     * which must stay the caller of this function. */
-    return real_dlsym(handle, name);
+    if (handle == RTLD_NEXT || !ready())
+        return NULL;
+    return override_for(handle, name);
 }
+
+/* glibc finds RTLD_NEXT's "next" from the return address of dlsym's caller, so the
+ * real dlsym must be entered by a jump, never a call: a compiler's sibling call is
+ * not guaranteed (-O0 makes a call), so the entry is written in assembly. */
+#if defined(__x86_64__)
+void *pa_real_dlsym_ptr __attribute__((visibility("hidden")));
+__asm__(".text\n"
+        ".globl dlsym\n"
+        ".type dlsym, @function\n"
+        "dlsym:\n"
+        "    .cfi_startproc\n"
+        "    push %rdi\n"
+        "    .cfi_adjust_cfa_offset 8\n"
+        "    push %rsi\n"
+        "    .cfi_adjust_cfa_offset 8\n"
+        "    sub $8, %rsp\n"
+        "    .cfi_adjust_cfa_offset 8\n"
+        "    call pa_dlsym_override\n"
+        "    add $8, %rsp\n"
+        "    .cfi_adjust_cfa_offset -8\n"
+        "    pop %rsi\n"
+        "    .cfi_adjust_cfa_offset -8\n"
+        "    pop %rdi\n"
+        "    .cfi_adjust_cfa_offset -8\n"
+        "    test %rax, %rax\n"
+        "    jnz 1f\n"
+        "    jmp *pa_real_dlsym_ptr(%rip)\n"
+        "1:  ret\n"
+        "    .cfi_endproc\n"
+        ".size dlsym, .-dlsym\n");
+#else
+PA_EXPORT void *dlsym(void *handle, const char *name)
+{
+    void *ours = pa_dlsym_override(handle, name);
+    return ours ? ours : real_dlsym(handle, name);
+}
+#endif
 
 /* ---- _exit: os._exit skips atexit and destructors; the exit checkpoint must not ---- */
 

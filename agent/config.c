@@ -10,7 +10,7 @@
 
 struct pa_config pa_cfg;
 
-enum knob_kind { K_BOOL, K_INT, K_PATH, K_LEAKS, K_NONPY };
+enum knob_kind { K_BOOL, K_INT, K_PATH, K_LEAKS, K_NONPY, K_NATIVE };
 
 struct knob {
     const char *name;
@@ -29,6 +29,7 @@ static const struct knob knobs[] = {
     { "PYAGENT_ALLOC", K_BOOL, F(alloc), 0, 1, "on" },
     { "PYAGENT_PYMALLOC", K_BOOL, F(pymalloc), 0, 1, "off" },
     { "PYAGENT_NATIVE_DEPTH", K_INT, F(native_depth), 0, 256, "64" },
+    { "PYAGENT_NATIVE", K_NATIVE, F(native_full), 0, 0, "leaf" },
     { "PYAGENT_PYTHON_DEPTH", K_INT, F(python_depth), 1, 1024, "256" },
     { "PYAGENT_NON_PYTHON", K_NONPY, F(non_python), 0, 0, "dormant" },
     { "PYAGENT_FLUSH_MS", K_INT, F(flush_ms), 10, 60000, "1000" },
@@ -91,6 +92,13 @@ static int apply(const struct knob *k, const char *v, char *err, unsigned errlen
         else if (*v && set_path(pa_cfg.leak_path, v) == 0)
             *ival = PA_LEAKS_FILE, ok = 0;
         break;
+    case K_NATIVE:
+        expect = "leaf or full";
+        if (!strcmp(v, "leaf"))
+            *ival = PA_NATIVE_LEAF, ok = 0;
+        else if (!strcmp(v, "full"))
+            *ival = PA_NATIVE_FULL, ok = 0;
+        break;
     case K_NONPY:
         expect = "dormant or track";
         if (!strcmp(v, "dormant"))
@@ -118,12 +126,22 @@ static const struct knob *find(const char *name, size_t len)
     return NULL;
 }
 
-int pa_config_load(char *const *envp, char *err, unsigned errlen)
+/* Every field, not just the knobs: leak_path has no knob of its own and must not
+ * keep a path from an earlier load after an error. */
+static int set_defaults(void)
 {
     char scratch[8];
+    memset(&pa_cfg, 0, sizeof pa_cfg);
     for (unsigned i = 0; i < (sizeof knobs / sizeof knobs[0]); i++)
         if (apply(&knobs[i], knobs[i].def, scratch, sizeof scratch) != 0)
-            return -1; /* a broken default is a bug; keep going dormant */
+            return -1;
+    return 0;
+}
+
+int pa_config_load(char *const *envp, char *err, unsigned errlen)
+{
+    if (set_defaults() != 0)
+        return -1; /* a broken default is a bug; keep going dormant */
     for (; envp && *envp; envp++) {
         const char *e = *envp;
         if (strncmp(e, "PYAGENT_", 8) != 0)
@@ -133,8 +151,7 @@ int pa_config_load(char *const *envp, char *err, unsigned errlen)
             continue;
         const struct knob *k = find(e, (size_t)(eq - e));
         if (!k) {
-            snprintf(err, errlen, "unknown variable %.*s (see the README for PYAGENT_* variables)",
-                     (int)(eq - e), e);
+            snprintf(err, errlen, "unknown variable %s (see the README for PYAGENT_* variables)", e);
             goto fail;
         }
         if (apply(k, eq + 1, err, errlen) != 0)
@@ -142,14 +159,15 @@ int pa_config_load(char *const *envp, char *err, unsigned errlen)
     }
     return 0;
 fail:
-    for (unsigned i = 0; i < (sizeof knobs / sizeof knobs[0]); i++)
-        apply(&knobs[i], knobs[i].def, scratch, sizeof scratch);
+    set_defaults();
     return -1;
 }
 
 int pa_config_expand(const char *tmpl, int pid, char *out, unsigned outlen)
 {
     unsigned n = 0;
+    if (!outlen)
+        return -1; /* not even the NUL fits */
     for (const char *s = tmpl; *s; s++) {
         char num[24];
         const char *piece = num;

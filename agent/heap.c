@@ -10,7 +10,7 @@
 #include "pyagent/format.h"
 
 #define SHARDS 256
-#define MIN_SLOTS 256
+#define MIN_SLOTS 32
 
 typedef struct shard {
     pa_spin_t lock;

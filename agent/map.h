@@ -15,7 +15,7 @@ int pa_map_put(pa_map_t *m, uint64_t k1, uint64_t k2, uint32_t val);
 void pa_map_clear(pa_map_t *m);
 uint64_t pa_map_bytes(const pa_map_t *m);
 
-static inline uint64_t pa_hash64(const void *data, uint64_t n, uint64_t seed)
+static inline uint64_t pa_hash_bytes(const void *data, uint64_t n, uint64_t seed)
 {
     /* FNV-1a over bytes then a final avalanche: fast enough for interning keys */
     const uint8_t *p = data;

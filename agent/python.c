@@ -213,10 +213,23 @@ static void activate(void)
     pa_session_python_ready();
 }
 
+/* Allocations count as startup until the program's own code is about to run: the
+ * cpython.run_* events (file, -c, -m, stdin) come after site and its .pth files. */
+static atomic_int startup_open = 1;
+
+static void note_event(const char *event)
+{
+    if (!strncmp(event, "cpython.run_", 12) && atomic_exchange(&startup_open, 0))
+        pa_session_main_starts();
+}
+
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
-    if (PA_LIKELY(atomic_load_explicit(&activated, memory_order_relaxed)))
+    if (PA_LIKELY(atomic_load_explicit(&activated, memory_order_relaxed))) {
+        if (PA_UNLIKELY(atomic_load_explicit(&startup_open, memory_order_relaxed)))
+            note_event(event);
         return 0;
+    }
     /* ~15 events arrive during init; the first with the interpreter initialised is
      * the import of site (or cpython.run_* under -S), before any user code. */
     if (!pa_py.IsInitialized() || atomic_exchange(&activated, 1))
@@ -229,6 +242,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     pa_py.Err_Clear();
     pa_py.Err_Restore(t, val, tb);
     pa_in_agent = guard;
+    note_event(event);
     return 0;
 }
 

@@ -92,11 +92,12 @@ void pa_session_python_ready(void)
     pa_tables_lock();
     pa_tab_append(PA_REC_INTERP, &r);
     pa_tables_unlock();
-    atomic_store(&pa_phase_flags, 0);
     if (pa_cfg.pymalloc && pa_pymem_install() != 0)
         pa_log("cannot wrap the PyMem/PyObject allocators; Python-object tracing off");
     pa_writer_allow();
 }
+
+void pa_session_main_starts(void) { atomic_store(&pa_phase_flags, 0); }
 
 static void append_checkpoint(unsigned kind, uint64_t bytes, uint64_t count)
 {

@@ -13,6 +13,9 @@ int pa_session_init(int argc, char **argv, char **envp);
 /* The interpreter is initialised (audit hook, GIL held). */
 void pa_session_python_ready(void);
 
+/* The program's own code starts (cpython.run_*): startup allocations end here. */
+void pa_session_main_starts(void);
+
 /* Checkpoint 1: the program's own code is done (after its atexit handlers). */
 void pa_session_program_end(void);
 

@@ -57,16 +57,19 @@ uint32_t pa_tab_string(const char *s, size_t n)
         n = PA_STR_MAX;
     /* 64-bit content hash plus length identify a string: a collision would need
      * ~2^32 distinct strings, far beyond any program's names. */
-    uint64_t h = pa_hash64(s, n, 0);
+    uint64_t h = pa_hash_bytes(s, n, 0);
     uint32_t id = pa_map_get(&strings, h, n);
     if (id)
         return id;
     pa_rec_t r = { 0 };
     pa_rec_u(&r, n_strings + 1);
     pa_rec_str(&r, s, n);
-    if (pa_map_put(&strings, h, n, n_strings + 1) != 0 || pa_tab_append(PA_REC_STRING, &r) != 0)
+    /* the record first: an id in the map must always have been written */
+    if (pa_tab_append(PA_REC_STRING, &r) != 0)
         return 0;
-    return ++n_strings;
+    n_strings++;
+    pa_map_put(&strings, h, n, n_strings); /* if this fails the string is merely written twice */
+    return n_strings;
 }
 
 uint32_t pa_tab_function(uint32_t name_sid, uint32_t file_sid, uint32_t firstlineno)
@@ -112,9 +115,11 @@ uint32_t pa_tab_node(uint32_t parent, unsigned kind, uint32_t a, uint32_t b)
     pa_rec_u(&r, kind);
     pa_rec_u(&r, a);
     pa_rec_u(&r, b);
-    if (pa_map_put(&nodes, k1, k2, n_nodes + 1) != 0 || pa_tab_append(PA_REC_NODE, &r) != 0)
+    if (pa_tab_append(PA_REC_NODE, &r) != 0)
         return 0;
-    return ++n_nodes;
+    n_nodes++;
+    pa_map_put(&nodes, k1, k2, n_nodes);
+    return n_nodes;
 }
 
 uint32_t pa_tab_node_count(void) { return n_nodes; }

@@ -40,6 +40,8 @@ static ZSTD_CCtx *cctx;
 static uint8_t *raw, *zbuf;
 static size_t raw_len, raw_cap, zcap;
 
+static int ensure_open(void);
+
 static void *z_alloc(void *opaque, size_t n) { return pa_mem_alloc(n); }
 static void z_free(void *opaque, void *p) { pa_mem_free(p); }
 
@@ -57,7 +59,15 @@ int pa_writer_init(void)
 
 void pa_writer_note_dropped(uint64_t n) { atomic_fetch_add_explicit(&dropped, n, memory_order_relaxed); }
 uint64_t pa_writer_dropped(void) { return atomic_load(&dropped); }
-void pa_writer_allow(void) { atomic_store(&allowed, 1); }
+/* Creating the file now puts a readable header on disk from the start, and lets
+ * pyagent.trace_path() answer. */
+void pa_writer_allow(void)
+{
+    atomic_store(&allowed, 1);
+    pa_spin_lock(&wlock);
+    ensure_open();
+    pa_spin_unlock(&wlock);
+}
 const char *pa_writer_path(void) { return fd >= 0 && !trace_off ? path : NULL; }
 const char *pa_writer_last_path(void) { return created ? path : NULL; }
 

@@ -1,0 +1,26 @@
+/* summary.h — `pyagent summary`: process, interpreter, duration, threads, events,
+ * memory counters and file health of a trace, as text or JSON. */
+#ifndef PA_SUMMARY_H
+#define PA_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sbuf.h"
+#include "trace.h"
+
+struct pa_summary_opts {
+    int json;
+    const char *trace_path; /* may be NULL */
+};
+
+/* Renders the summary of t (calls pa_trace_finish) by appending to out.
+ * @return 0, or -1 when out of memory. */
+int pa_summary_render(pa_trace_t *t, const struct pa_summary_opts *o, pa_sbuf_t *out);
+
+/* Formats Unix-epoch nanoseconds as UTC ISO-8601, "2024-05-01T12:34:56.789012Z".
+ * out holds at least PA_UTC_BUFLEN bytes. @return out. */
+#define PA_UTC_BUFLEN 40
+char *pa_fmt_utc(char out[PA_UTC_BUFLEN], uint64_t real_ns);
+
+#endif

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Integration tests: real programs run under LD_PRELOAD=libpyagent.so with one
+CPython, checked for what a user sees (unchanged output and exit status, the leak
+report, readable traces). Run by CTest once per interpreter found.
+
+usage: test_agent.py --python PY --lib LIBPYAGENT --cli PYAGENT [--workloads DIR]
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VICTIMS = os.path.join(os.path.dirname(HERE), "victims")
+ARGS = None
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def env_with(lib=True, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYAGENT_") and k != "LD_PRELOAD"}
+    if lib:
+        env["LD_PRELOAD"] = ARGS.lib
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run(cmd, cwd, lib=True, timeout=300, stdin=None, **extra):
+    return subprocess.run(cmd, cwd=cwd, env=env_with(lib, **extra), input=stdin, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def traces_in(d):
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".trace"))
+
+
+def only_trace(d):
+    t = traces_in(d)
+    assert len(t) == 1, "expected one trace in %s, found %s" % (d, t)
+    return t[0]
+
+
+def cli(*args, check=True):
+    r = subprocess.run([ARGS.cli, *args], capture_output=True, text=True, timeout=300)
+    if check:
+        assert r.returncode == 0, "pyagent %s: rc=%d stderr=%s" % (" ".join(args), r.returncode, r.stderr)
+    return r
+
+
+def leaks_json(trace, *extra):
+    return json.loads(cli("leaks", trace, "--json", *extra).stdout)
+
+
+def python_function(leak):
+    for f in leak["stack"]:
+        if f["kind"] == "python":
+            return f["function"]
+    return None
+
+
+# ---- the host is unchanged ----
+
+WORKLOADS = {
+    "alloc.py": ["1"],
+    "calls.py": ["1"],
+    "cache.py": ["1"],
+    "leaky.py": ["1"],
+    "server.py": ["3", "0.01"],
+    "threads.py": ["1"],
+}
+
+
+@test
+def workloads_output_and_status_unchanged():
+    if not ARGS.workloads or not os.path.isdir(ARGS.workloads):
+        print("  (no workloads directory: skipped)")
+        return
+    for name, args in WORKLOADS.items():
+        path = os.path.join(ARGS.workloads, name)
+        with tempfile.TemporaryDirectory() as d:
+            base = run([ARGS.python, path, *args], d, lib=False)
+            with_agent = run([ARGS.python, path, *args], d, PYAGENT_LEAK_REPORT="off")
+            assert base.stdout == with_agent.stdout, "%s: stdout differs" % name
+            assert base.returncode == with_agent.returncode, "%s: exit status differs" % name
+            assert "pyagent:" not in with_agent.stderr, "%s: agent complained: %s" % (name, with_agent.stderr)
+            only_trace(d)
+
+
+@test
+def exit_paths_keep_status_and_output():
+    expected = {"sys_exit": 7, "os_exit": 9, "raise": 1, "recursion": 0}
+    for how, status in expected.items():
+        with tempfile.TemporaryDirectory() as d:
+            cmd = [ARGS.python, os.path.join(VICTIMS, "exits.py"), how]
+            base = run(cmd, d, lib=False)
+            mine = run(cmd, d, PYAGENT_LEAK_REPORT="off")
+            assert base.returncode == status == mine.returncode, "%s: status %d vs %d" % (how, base.returncode, mine.returncode)
+            assert base.stdout == mine.stdout, "%s: stdout differs" % how
+            if how == "raise":
+                assert "ValueError: victim failure" in mine.stderr
+            summary = cli("summary", only_trace(d), "--json")
+            assert json.loads(summary.stdout)["complete"], "%s: trace not complete" % how
+
+
+@test
+def activation_with_c_m_and_stdin():
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", "import pyagent; print(pyagent.active())"], d, PYAGENT_LEAK_REPORT="off")
+        assert r.stdout.strip() == "True", r.stdout + r.stderr
+        r = run([ARGS.python, "-m", "pymod"], d, PYAGENT_LEAK_REPORT="off", PYTHONPATH=VICTIMS)
+        assert r.stdout.strip() == "active True trace True", r.stdout + r.stderr
+        r = run([ARGS.python, "-"], d, stdin="import pyagent\nprint(pyagent.active())\n", PYAGENT_LEAK_REPORT="off")
+        assert r.stdout.strip() == "True", r.stdout + r.stderr
+        assert len(traces_in(d)) == 3
+
+
+@test
+def non_python_processes_unaffected():
+    with tempfile.TemporaryDirectory() as d:
+        for cmd in (["/bin/true"], ["sh", "-c", "echo hi; echo err >&2; exit 3"], ["ls", "/"]):
+            base = run(cmd, d, lib=False)
+            mine = run(cmd, d)
+            assert (base.returncode, base.stdout, base.stderr) == (mine.returncode, mine.stdout, mine.stderr), cmd
+        assert traces_in(d) == [], "a non-Python process wrote a trace"
+
+
+@test
+def bad_configuration_is_one_clear_line():
+    with tempfile.TemporaryDirectory() as d:
+        for var, value in (("PYAGENT_BOGUS", "1"), ("PYAGENT_NATIVE_DEPTH", "lots"), ("PYAGENT_ALLOC", "maybe")):
+            r = run([ARGS.python, "-c", "print('ok')"], d, **{var: value})
+            assert r.returncode == 0 and r.stdout == "ok\n", r
+            lines = [l for l in r.stderr.splitlines() if l.startswith("pyagent:")]
+            assert len(lines) == 1 and var in lines[0] and value in lines[0], r.stderr
+        assert traces_in(d) == []
+
+
+@test
+def trace_file_is_private_and_never_overwrites():
+    with tempfile.TemporaryDirectory() as d:
+        target = os.path.join(d, "mine.trace")
+        with open(target, "w") as f:
+            f.write("precious")
+        r = run([ARGS.python, "-c", "print('ok')"], d, PYAGENT_OUTPUT=target, PYAGENT_LEAK_REPORT="off")
+        assert r.returncode == 0 and r.stdout == "ok\n"
+        assert open(target).read() == "precious", "existing file was overwritten"
+        assert "pyagent: cannot create trace file" in r.stderr, r.stderr
+        link = os.path.join(d, "link.trace")
+        os.symlink(os.path.join(d, "elsewhere"), link)
+        run([ARGS.python, "-c", "pass"], d, PYAGENT_OUTPUT=link, PYAGENT_LEAK_REPORT="off")
+        assert not os.path.exists(os.path.join(d, "elsewhere")), "symlink was followed"
+        out = os.path.join(d, "t-%p.trace")
+        r = run([ARGS.python, "-c", "import os; print(os.getpid())"], d, PYAGENT_OUTPUT=out, PYAGENT_LEAK_REPORT="off")
+        path = os.path.join(d, "t-%s.trace" % r.stdout.strip())
+        assert os.path.exists(path), os.listdir(d)
+        assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+# ---- the leak report ----
+
+def check_leaky(d, hard_exit):
+    args = ["1", "--hard-exit"] if hard_exit else ["1"]
+    r = run([ARGS.python, os.path.join(ARGS.workloads, "leaky.py"), *args], d)
+    assert r.returncode == 0 and r.stdout == "leaky 200\n", r
+    assert "leak_native_small" in r.stderr and "leak_native_large" in r.stderr, r.stderr
+    report = leaks_json(only_trace(d))
+    leaks = report["leaks"]
+    assert len(leaks) >= 3, leaks
+    top = {python_function(l): l for l in leaks[:3]}
+    assert set(top) == {"leak_native_small", "leak_native_large", "grow_cache"}, [python_function(l) for l in leaks[:5]]
+    small, large, cache = top["leak_native_small"], top["leak_native_large"], top["grow_cache"]
+    assert (small["bytes"], small["count"], small["freed_at_shutdown"]) == (4800, 100, False), small
+    assert (large["bytes"], large["count"], large["freed_at_shutdown"]) == (10485760, 10, False), large
+    assert cache["bytes"] >= 2_000_000 and cache["count"] == 200, cache
+    assert cache["freed_at_shutdown"] == (not hard_exit), cache
+    rest = sum(l["bytes"] for l in leaks[3:])
+    assert rest < 0.01 * report["total_bytes"], "other entries total %d of %d bytes" % (rest, report["total_bytes"])
+    frame = next(f for f in small["stack"] if f["kind"] == "python")
+    assert frame["file"].endswith("/leaky.py") and os.path.isabs(frame["file"]) and frame["line"] > 0, frame
+    assert small["stack"][0]["kind"] == "allocator" and small["stack"][0]["function"] == "malloc", small["stack"][0]
+    assert any(f["kind"] == "native" for f in small["stack"]), "no native frames"
+
+
+@test
+def leak_report_names_the_three_leaks():
+    if not ARGS.workloads:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        check_leaky(d, hard_exit=False)
+
+
+@test
+def leak_report_after_os_exit():
+    if not ARGS.workloads:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        check_leaky(d, hard_exit=True)
+
+
+@test
+def leak_report_destinations():
+    with tempfile.TemporaryDirectory() as d:
+        code = "import ctypes; ctypes.CDLL('libc.so.6').malloc(777)"
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off")
+        assert r.stderr == "", r.stderr
+        report = os.path.join(d, "leaks-%p.txt")
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT=report)
+        assert r.stderr == "", r.stderr
+        files = [f for f in os.listdir(d) if f.startswith("leaks-")]
+        assert len(files) == 1 and "777 bytes" in open(os.path.join(d, files[0])).read()
+
+
+@test
+def summary_reports_the_run():
+    with tempfile.TemporaryDirectory() as d:
+        code = "import threading\nb=[bytearray(100000) for _ in range(20)]\nt=threading.Thread(target=lambda: bytearray(300000)); t.start(); t.join()"
+        run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off")
+        s = json.loads(cli("summary", only_trace(d), "--json").stdout)
+        assert s["complete"] is True
+        assert s["pid"] > 0 and s["argv"][0] == ARGS.python
+        assert s["interpreter"]["version"].startswith(subprocess.run(
+            [ARGS.python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True, text=True).stdout.strip())
+        assert len(s["threads"]) >= 2
+        assert s["events"]["alloc"] > 0 and s["events"]["free"] > 0
+        assert s["peak_live_bytes"] >= 2_000_000
+        assert s["stats"]["agent_peak"] > 0 and s["stats"]["stacks"] > 0
+
+
+# ---- traces survive ----
+
+@test
+def sigkilled_run_is_readable():
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.Popen([ARGS.python, os.path.join(VICTIMS, "killed.py"), "2.5"], cwd=d, env=env_with(),
+                             stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        trace = only_trace(d)
+        r = cli("summary", trace, "--json")
+        s = json.loads(r.stdout)
+        assert s["complete"] is False
+        assert s["events"]["alloc"] > 100, s["events"]
+        r = cli("leaks", trace, "--json")
+        assert json.loads(r.stdout)["complete"] is False
+
+
+@test
+def corrupt_traces_rejected_cleanly():
+    with tempfile.TemporaryDirectory() as d:
+        run([ARGS.python, "-c", "x = [bytearray(5000) for _ in range(300)]"], d, PYAGENT_LEAK_REPORT="off")
+        good = open(only_trace(d), "rb").read()
+        cases = {"empty": b"", "foreign": b"hello, this is not a trace\n" * 10}
+        for cut in (7, 20, len(good) // 3, len(good) // 2, len(good) - 5):
+            cases["cut%d" % cut] = good[:cut]
+        for pos in (len(good) // 4, len(good) // 2, len(good) * 3 // 4):
+            bad = bytearray(good)
+            bad[pos] ^= 0x5A
+            cases["flip%d" % pos] = bytes(bad)
+        for name, data in cases.items():
+            path = os.path.join(d, name + ".bad")
+            with open(path, "wb") as f:
+                f.write(data)
+            for cmd in ("summary", "leaks"):
+                r = cli(cmd, path, check=False)
+                assert r.returncode in (0, 1), "%s %s: rc=%d %s" % (cmd, name, r.returncode, r.stderr)
+                if r.returncode == 1:
+                    assert r.stderr.startswith("pyagent:") and path in r.stderr, r.stderr
+        assert cli("summary", os.path.join(d, "empty.bad"), check=False).returncode == 1
+        assert cli("summary", os.path.join(d, "foreign.bad"), check=False).returncode == 1
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--workloads")
+    ap.add_argument("-k", help="run tests whose name contains this")
+    ARGS = ap.parse_args()
+    passed = failed = 0
+    for fn in TESTS:
+        if ARGS.k and ARGS.k not in fn.__name__:
+            continue
+        t0 = time.time()
+        try:
+            fn()
+            passed += 1
+            print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
+    print("%s: %d passed, %d failed" % (os.path.basename(ARGS.python), passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+/* trace_builder.h — writes valid (or deliberately damaged) pyagent traces for tests:
+ * records are collected, then framed as the header, a zstd chunk, or the end frame. */
+#ifndef PA_TRACE_BUILDER_H
+#define PA_TRACE_BUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pyagent/format.h>
+
+typedef struct pa_tb pa_tb_t;
+
+/* A new builder; aborts the test program when out of memory. */
+pa_tb_t *pa_tb_new(void);
+void pa_tb_free(pa_tb_t *b);
+
+/* ---- records, appended to the pending record buffer ---- */
+void pa_tb_process(pa_tb_t *b, uint64_t pid, uint64_t ppid, uint64_t mono_ns, uint64_t real_ns, int argc,
+                   const char *const *argv, const char *exe);
+void pa_tb_interp(pa_tb_t *b, const char *version, uint64_t minor, const char *stdlib_dir, uint64_t activated_ns);
+void pa_tb_string(pa_tb_t *b, uint64_t id, const char *s);
+void pa_tb_function(pa_tb_t *b, uint64_t id, uint64_t name_sid, uint64_t file_sid, uint64_t firstlineno);
+void pa_tb_native(pa_tb_t *b, uint64_t id, uint64_t module_sid, uint64_t symbol_sid, uint64_t module_off,
+                  uint64_t symbol_off);
+void pa_tb_node(pa_tb_t *b, uint64_t id, uint64_t parent, unsigned kind, uint64_t a, uint64_t bb);
+void pa_tb_thread(pa_tb_t *b, uint64_t serial, uint64_t tid, uint64_t start_ns, uint64_t name_sid);
+/* An EVENTS record: begin, any number of events (absolute times, non-decreasing), end. */
+void pa_tb_events_begin(pa_tb_t *b, uint64_t serial, uint64_t base_ns);
+void pa_tb_ev_alloc(pa_tb_t *b, uint64_t t_ns, uint64_t ptr, uint64_t size, uint64_t stack);
+void pa_tb_ev_free(pa_tb_t *b, uint64_t t_ns, uint64_t ptr);
+void pa_tb_events_end(pa_tb_t *b);
+void pa_tb_checkpoint(pa_tb_t *b, unsigned kind, uint64_t t_ns, uint64_t live_bytes, uint64_t live_count);
+void pa_tb_leak(pa_tb_t *b, unsigned cp_kind, uint64_t stack, uint64_t bytes, uint64_t count, unsigned flags);
+void pa_tb_stats(pa_tb_t *b, const uint64_t *v, size_t n);
+void pa_tb_note(pa_tb_t *b, const char *s);
+/* Any record, e.g. an unknown tag or a malformed body. */
+void pa_tb_raw_record(pa_tb_t *b, uint8_t tag, const void *body, size_t len);
+
+/* The pending records (not yet framed), e.g. for pa_trace_feed. */
+const uint8_t *pa_tb_records(const pa_tb_t *b, size_t *len);
+/* Drops the pending records. */
+void pa_tb_clear_records(pa_tb_t *b);
+
+/* ---- framing: each takes (and clears) the pending records ---- */
+void pa_tb_header(pa_tb_t *b, uint16_t major, uint16_t minor);
+/* A chunk frame + zstd frame (content checksum on). @return the chunk's file offset. */
+size_t pa_tb_chunk(pa_tb_t *b);
+void pa_tb_end(pa_tb_t *b);
+/* Raw bytes appended to the file, for damage. */
+void pa_tb_bytes(pa_tb_t *b, const void *p, size_t n);
+
+/* The file built so far. */
+const uint8_t *pa_tb_data(const pa_tb_t *b, size_t *len);
+/* Writes the file to path. @return 0 or -1. */
+int pa_tb_write(const pa_tb_t *b, const char *path);
+
+#endif
