@@ -13,10 +13,13 @@ void pa_track_alloc(void *p, size_t size, unsigned allocator, int native)
 {
     pa_thread_t *t = pa_thread_get();
     uint64_t now = pa_now_ns();
-    uint32_t stack = pa_stack_capture(t, allocator, native);
+    uint64_t phase = atomic_load_explicit(&pa_phase_flags, memory_order_relaxed);
+    /* Start-up blocks are residue: no native unwinding for them, which spares the
+     * DWARF lookups (two sigprocmask syscalls each) of every new frame of the
+     * interpreter's initialisation. */
+    uint32_t stack = pa_stack_capture(t, allocator, native && !(phase & PA_BLK_STARTUP));
     uint64_t sz = size & PA_BLK_SIZE_MASK;
-    pa_block_t b = { (uintptr_t)p, sz | atomic_load_explicit(&pa_phase_flags, memory_order_relaxed), stack,
-                     t ? t->serial : 0, now };
+    pa_block_t b = { (uintptr_t)p, sz | phase, stack, t ? t->serial : 0, now };
     if (PA_UNLIKELY(pa_heap_insert(&b) != 0)) {
         static int said;
         if (!said++)

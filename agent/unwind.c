@@ -30,6 +30,9 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 
 int pa_unwind_init(void)
 {
+    /* The global cache is guarded by a lock that blocks all signals around every
+     * lookup: two sigprocmask syscalls per new frame (~20k at Python start-up). */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     Dl_info info;
     if (!dladdr((void *)pa_unwind_init, &info))
         return -1;
