@@ -110,7 +110,7 @@ PA_EXPORT void *malloc(size_t n)
         return boot_alloc(n, 16);
     void *p = pa_real.malloc(n);
     if (should_record(p))
-        RECORD(pa_track_alloc(p, n, PA_ALLOC_MALLOC, 1));
+        RECORD(pa_track_alloc(p, n, PA_ALLOC_MALLOC, __builtin_return_address(0)));
     return p;
 }
 
@@ -138,7 +138,7 @@ PA_EXPORT void *calloc(size_t n, size_t size)
     }
     void *p = pa_real.calloc(n, size);
     if (should_record(p))
-        RECORD(pa_track_alloc(p, n * size, PA_ALLOC_CALLOC, 1));
+        RECORD(pa_track_alloc(p, n * size, PA_ALLOC_CALLOC, __builtin_return_address(0)));
     return p;
 }
 
@@ -154,7 +154,7 @@ static void *boot_realloc(void *old, size_t n)
 
 /* realloc and reallocarray: see pa_track_take for why the old block leaves first. */
 static void *realloc_common(void *old, size_t n, void *p_call(void *, size_t, size_t), size_t a, size_t b,
-                            unsigned allocator)
+                            unsigned allocator, const void *caller)
 {
     if (!(pa_tracking() && !pa_in_agent))
         return p_call(old, a, b);
@@ -168,7 +168,7 @@ static void *realloc_common(void *old, size_t n, void *p_call(void *, size_t, si
     if (p) {
         if (had)
             pa_track_freed(old);
-        pa_track_alloc(p, n, allocator, 1);
+        pa_track_alloc(p, n, allocator, caller);
     } else if (had && n == 0) {
         pa_track_freed(old); /* glibc frees on realloc(p, 0) */
     } else if (had) {
@@ -188,7 +188,7 @@ PA_EXPORT void *realloc(void *old, size_t n)
         return old ? NULL : boot_alloc(n, 16);
     if (PA_UNLIKELY(is_boot(old)))
         return boot_realloc(old, n);
-    return realloc_common(old, n, call_realloc, n, 0, PA_ALLOC_REALLOC);
+    return realloc_common(old, n, call_realloc, n, 0, PA_ALLOC_REALLOC, __builtin_return_address(0));
 }
 
 PA_EXPORT void *reallocarray(void *old, size_t n, size_t size)
@@ -200,7 +200,8 @@ PA_EXPORT void *reallocarray(void *old, size_t n, size_t size)
     }
     if (PA_UNLIKELY(!ready() || is_boot(old)))
         return realloc(old, total);
-    return realloc_common(old, total, call_reallocarray, n, size, PA_ALLOC_REALLOCARRAY);
+    return realloc_common(old, total, call_reallocarray, n, size, PA_ALLOC_REALLOCARRAY,
+                          __builtin_return_address(0));
 }
 
 PA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -211,7 +212,7 @@ PA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     }
     int rc = pa_real.posix_memalign(out, align, n);
     if (rc == 0 && should_record(*out))
-        RECORD(pa_track_alloc(*out, n, PA_ALLOC_POSIX_MEMALIGN, 1));
+        RECORD(pa_track_alloc(*out, n, PA_ALLOC_POSIX_MEMALIGN, __builtin_return_address(0)));
     return rc;
 }
 
@@ -222,7 +223,7 @@ PA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
             return boot_alloc(size, 4096);                                                         \
         void *p = pa_real.name args;                                                               \
         if (should_record(p))                                                                      \
-            RECORD(pa_track_alloc(p, size, kind, 1));                                              \
+            RECORD(pa_track_alloc(p, size, kind, __builtin_return_address(0)));                                              \
         return p;                                                                                  \
     }
 

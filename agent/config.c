@@ -29,7 +29,7 @@ static const struct knob knobs[] = {
     { "PYAGENT_ALLOC", K_BOOL, F(alloc), 0, 1, "on" },
     { "PYAGENT_PYMALLOC", K_BOOL, F(pymalloc), 0, 1, "off" },
     { "PYAGENT_NATIVE_DEPTH", K_INT, F(native_depth), 0, 256, "64" },
-    { "PYAGENT_NATIVE", K_NATIVE, F(native_full), 0, 0, "leaf" },
+    { "PYAGENT_NATIVE", K_NATIVE, F(native_mode), 0, 0, "auto" },
     { "PYAGENT_PYTHON_DEPTH", K_INT, F(python_depth), 1, 1024, "256" },
     { "PYAGENT_NON_PYTHON", K_NONPY, F(non_python), 0, 0, "dormant" },
     { "PYAGENT_FLUSH_MS", K_INT, F(flush_ms), 10, 60000, "1000" },
@@ -93,8 +93,10 @@ static int apply(const struct knob *k, const char *v, char *err, unsigned errlen
             *ival = PA_LEAKS_FILE, ok = 0;
         break;
     case K_NATIVE:
-        expect = "leaf or full";
-        if (!strcmp(v, "leaf"))
+        expect = "auto, leaf or full";
+        if (!strcmp(v, "auto"))
+            *ival = PA_NATIVE_AUTO, ok = 0;
+        else if (!strcmp(v, "leaf"))
             *ival = PA_NATIVE_LEAF, ok = 0;
         else if (!strcmp(v, "full"))
             *ival = PA_NATIVE_FULL, ok = 0;

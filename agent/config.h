@@ -7,7 +7,7 @@
 
 enum pa_leak_dest { PA_LEAKS_STDERR, PA_LEAKS_OFF, PA_LEAKS_FILE };
 enum pa_non_python { PA_NONPY_DORMANT, PA_NONPY_TRACK };
-enum pa_native_mode { PA_NATIVE_LEAF, PA_NATIVE_FULL };
+enum pa_native_mode { PA_NATIVE_AUTO, PA_NATIVE_LEAF, PA_NATIVE_FULL };
 
 struct pa_config {
     int enable;                 /* PYAGENT_ENABLE: master switch */
@@ -18,7 +18,7 @@ struct pa_config {
     int alloc;                  /* PYAGENT_ALLOC: track malloc & co */
     int pymalloc;               /* PYAGENT_PYMALLOC: also track the PyMem/PyObject domains */
     int native_depth;           /* PYAGENT_NATIVE_DEPTH: native frames per stack, 0 = none */
-    int native_full;            /* PYAGENT_NATIVE: leaf (up to the first Python frame) | full */
+    int native_mode;            /* PYAGENT_NATIVE: auto | leaf | full (enum pa_native_mode) */
     int python_depth;           /* PYAGENT_PYTHON_DEPTH: Python frames per stack */
     int non_python;             /* PYAGENT_NON_PYTHON: dormant | track */
     int flush_ms;               /* PYAGENT_FLUSH_MS: oldest unflushed event age */

@@ -32,7 +32,7 @@ static void *w_malloc(void *ctx, size_t n)
     pa_in_agent = 1;
     void *p = d->old.malloc(d->old.ctx, n);
     if (p && !guard && pa_tracking())
-        pa_track_alloc(p, n, d->kind_malloc, 0);
+        pa_track_alloc(p, n, d->kind_malloc, NULL);
     pa_in_agent = guard;
     return p;
 }
@@ -44,7 +44,7 @@ static void *w_calloc(void *ctx, size_t n, size_t size)
     pa_in_agent = 1;
     void *p = d->old.calloc(d->old.ctx, n, size);
     if (p && !guard && pa_tracking())
-        pa_track_alloc(p, n * size, d->kind_calloc, 0);
+        pa_track_alloc(p, n * size, d->kind_calloc, NULL);
     pa_in_agent = guard;
     return p;
 }
@@ -62,7 +62,7 @@ static void *w_realloc(void *ctx, void *old, size_t n)
     else if (!p && had)
         pa_track_put_back(&ob);
     if (p && !guard && pa_tracking())
-        pa_track_alloc(p, n, d->kind_realloc, 0);
+        pa_track_alloc(p, n, d->kind_realloc, NULL);
     pa_in_agent = guard;
     return p;
 }

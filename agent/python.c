@@ -75,6 +75,24 @@ int pa_py_detect(void)
 
 /* _PyEval_EvalFrameDefault's extent: each native frame inside it stands for a run of
  * Python frames when native and Python stacks are merged. */
+static uintptr_t interp_lo, interp_hi;
+
+static int find_segment(struct dl_phdr_info *info, size_t size, void *unused)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || pa_py.eval_start < lo || pa_py.eval_start >= hi)
+            continue;
+        interp_lo = lo;
+        interp_hi = hi;
+        return 1;
+    }
+    return 0;
+}
+
+int pa_py_in_interpreter(const void *addr) { return (uintptr_t)addr - interp_lo < interp_hi - interp_lo; }
+
 static void find_eval_function(void)
 {
     void *f = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
@@ -84,6 +102,8 @@ static void find_eval_function(void)
         return;
     pa_py.eval_start = (uintptr_t)f;
     pa_py.eval_end = (uintptr_t)f + (sym->st_size ? sym->st_size : 1);
+    /* the executable segment holding the eval loop: libpython's, or the program's */
+    dl_iterate_phdr(find_segment, NULL);
 }
 
 /* ---- the built-in module ---- */

@@ -41,6 +41,10 @@ int pa_py_detect(void);
 /* Before Py_Initialize: installs the audit hook and registers module `pyagent`. */
 void pa_py_preinit(void);
 
+/* Whether a code address lies in the interpreter (libpython or the executable that
+ * links it in). False until the interpreter is ready. */
+int pa_py_in_interpreter(const void *addr);
+
 /* The interpreter version string and stdlib directory (valid once ready). */
 const char *pa_py_version(void);
 const char *pa_py_stdlib(void);

@@ -95,7 +95,7 @@ static uint32_t build(const capture_t *c, int *named)
 static int unwind(capture_t *c, int max, void **scratch)
 {
     int n = 0;
-    if (pa_cfg.native_full == PA_NATIVE_LEAF && pa_py.eval_start && max > LEAF_FRAMES) {
+    if (pa_cfg.native_mode != PA_NATIVE_FULL && pa_py.eval_start && max > LEAF_FRAMES) {
         n = pa_unwind(c->ips, LEAF_FRAMES, scratch);
         for (int i = 0; i < n; i++)
             if (in_eval(c->ips[i]))
@@ -106,15 +106,17 @@ static int unwind(capture_t *c, int max, void **scratch)
     return pa_unwind(c->ips, max, scratch);
 }
 
-uint32_t pa_stack_capture(pa_thread_t *t, unsigned allocator, int native)
+uint32_t pa_stack_capture(pa_thread_t *t, unsigned allocator, int native, const void *caller)
 {
     uintptr_t ips_local[32];
     void *unw_local[32 + PA_UNWIND_SLACK];
     pa_pyframe_t py_local[64];
     capture_t c = { t ? t->ips : ips_local, 0, t ? t->py : py_local, 0, allocator };
     int max_ips = t ? pa_cfg.native_depth : 32, max_py = t ? pa_cfg.python_depth : 64;
-    if (native && pa_cfg.native_depth)
+    if (native == PA_NATIVE_UNWIND)
         c.n_ips = unwind(&c, max_ips, t ? t->unw : unw_local);
+    else if (native == PA_NATIVE_CALLER)
+        c.ips[c.n_ips++] = (uintptr_t)caller;
     if (atomic_load_explicit(&pa_py_ready, memory_order_acquire))
         c.n_py = pa_py_walk(c.py, max_py);
 

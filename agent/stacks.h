@@ -7,9 +7,15 @@
 
 #include "thread.h"
 
-/* The stack of the current allocation, innermost frame = the allocator called.
- * native: include native frames (0 for PyMem domain allocations, whose native part
- * is the interpreter itself). t may be NULL (thread ending). Returns 0 on failure. */
-uint32_t pa_stack_capture(pa_thread_t *t, unsigned allocator, int native);
+enum pa_native_capture {
+    PA_NATIVE_NONE,   /* Python frames only (PyMem domains: the native part is the interpreter) */
+    PA_NATIVE_CALLER, /* just the allocator's caller, without unwinding */
+    PA_NATIVE_UNWIND, /* unwound native frames */
+};
+
+/* The stack of the current allocation, innermost frame = the allocator called, then
+ * native frames per `native` (caller = the allocator's return address), merged with
+ * the Python frames. t may be NULL (thread ending). Returns 0 on failure. */
+uint32_t pa_stack_capture(pa_thread_t *t, unsigned allocator, int native, const void *caller);
 
 #endif

@@ -2,6 +2,8 @@
 #include "track.h"
 
 #include "common.h"
+#include "config.h"
+#include "python.h"
 #include "log.h"
 #include "stacks.h"
 #include "thread.h"
@@ -9,15 +11,26 @@
 
 _Atomic uint64_t pa_phase_flags;
 
-void pa_track_alloc(void *p, size_t size, unsigned allocator, int native)
+/* Native frames are worth their unwinding (~16 ns a frame) unless the block comes
+ * straight from the interpreter (PYAGENT_NATIVE=auto): then the Python frames already
+ * say where it was made and the native ones are the interpreter's own machinery.
+ * Start-up blocks are residue: unwinding them would also pay the DWARF lookups (two
+ * sigprocmask syscalls each) of every new frame of the interpreter's initialisation. */
+static int want_native(const void *caller, uint64_t phase)
+{
+    if (!caller || !pa_cfg.native_depth)
+        return PA_NATIVE_NONE;
+    if ((phase & PA_BLK_STARTUP) || (pa_cfg.native_mode == PA_NATIVE_AUTO && pa_py_in_interpreter(caller)))
+        return PA_NATIVE_CALLER; /* one frame, no unwinding: still says "interpreter" */
+    return PA_NATIVE_UNWIND;
+}
+
+void pa_track_alloc(void *p, size_t size, unsigned allocator, const void *caller)
 {
     pa_thread_t *t = pa_thread_get();
     uint64_t now = pa_now_ns();
     uint64_t phase = atomic_load_explicit(&pa_phase_flags, memory_order_relaxed);
-    /* Start-up blocks are residue: no native unwinding for them, which spares the
-     * DWARF lookups (two sigprocmask syscalls each) of every new frame of the
-     * interpreter's initialisation. */
-    uint32_t stack = pa_stack_capture(t, allocator, native && !(phase & PA_BLK_STARTUP));
+    uint32_t stack = pa_stack_capture(t, allocator, want_native(caller, phase), caller);
     uint64_t sz = size & PA_BLK_SIZE_MASK;
     pa_block_t b = { (uintptr_t)p, sz | phase, stack, t ? t->serial : 0, now };
     if (PA_UNLIKELY(pa_heap_insert(&b) != 0)) {

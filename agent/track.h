@@ -11,8 +11,9 @@
 /* Flags OR-ed into every new block: the phase of the process (startup, shutdown). */
 extern _Atomic uint64_t pa_phase_flags;
 
-/* Records a new block. Caller holds the re-entry guard. native: capture native frames. */
-void pa_track_alloc(void *p, size_t size, unsigned allocator, int native);
+/* Records a new block. Caller holds the re-entry guard. caller: the return address
+ * of the allocation function (what called malloc), or NULL for no native frames. */
+void pa_track_alloc(void *p, size_t size, unsigned allocator, const void *caller);
 
 /* Records the free of p if it is tracked. may_flush = 0 when the caller may hold an
  * agent lock (frees made by code the agent called). */

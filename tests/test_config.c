@@ -22,7 +22,7 @@ static void assert_defaults(void)
     assert_int_equal(pa_cfg.alloc, 1);
     assert_int_equal(pa_cfg.pymalloc, 0);
     assert_int_equal(pa_cfg.native_depth, 64);
-    assert_int_equal(pa_cfg.native_full, PA_NATIVE_LEAF);
+    assert_int_equal(pa_cfg.native_mode, PA_NATIVE_AUTO);
     assert_int_equal(pa_cfg.python_depth, 256);
     assert_int_equal(pa_cfg.non_python, PA_NONPY_DORMANT);
     assert_int_equal(pa_cfg.flush_ms, 1000);
@@ -165,13 +165,16 @@ static void test_config_native_mode_forms(void **state)
 {
     char err[128];
     assert_int_equal(load1("PYAGENT_NATIVE=full", err, sizeof err), 0);
-    assert_int_equal(pa_cfg.native_full, PA_NATIVE_FULL);
+    assert_int_equal(pa_cfg.native_mode, PA_NATIVE_FULL);
     assert_int_equal(load1("PYAGENT_NATIVE=leaf", err, sizeof err), 0);
-    assert_int_equal(pa_cfg.native_full, PA_NATIVE_LEAF);
+    assert_int_equal(pa_cfg.native_mode, PA_NATIVE_LEAF);
+    assert_int_equal(load1("PYAGENT_NATIVE=auto", err, sizeof err), 0);
+    assert_int_equal(pa_cfg.native_mode, PA_NATIVE_AUTO);
+    assert_int_equal(load1("PYAGENT_NATIVE=some", err, sizeof err), -1);
     /* PYAGENT_NATIVE is a prefix of PYAGENT_NATIVE_DEPTH: each finds its own knob */
     char *env[] = { "PYAGENT_NATIVE=full", "PYAGENT_NATIVE_DEPTH=3", NULL };
     assert_int_equal(pa_config_load(env, err, sizeof err), 0);
-    assert_int_equal(pa_cfg.native_full, PA_NATIVE_FULL);
+    assert_int_equal(pa_cfg.native_mode, PA_NATIVE_FULL);
     assert_int_equal(pa_cfg.native_depth, 3);
 }
 
