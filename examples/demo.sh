@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds pyagent, runs examples/leaks.py under it and shows what a user sees: the
+# leak report printed at exit, then the reader's summary and leak table.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/.ci/deps.sh"
+pa_deps_install
+build=${PYAGENT_BUILD_DIR:-$top/build}
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+out=$(mktemp -d)
+echo "== LD_PRELOAD=$build/libpyagent.so python3 examples/leaks.py   (in $out)"
+(cd "$out" && LD_PRELOAD="$build/libpyagent.so" PYAGENT_LEAK_TOP=3 python3 "$top/examples/leaks.py")
+trace=$(ls "$out"/pyagent-*.trace)
+echo
+echo "== pyagent summary $trace"
+"$build/pyagent" summary "$trace"
+echo
+echo "== pyagent leaks $trace --top 3"
+"$build/pyagent" leaks "$trace" --top 3
