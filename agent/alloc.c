@@ -160,7 +160,7 @@ static void *realloc_common(void *old, size_t n, void *p_call(void *, size_t, si
         return p_call(old, a, b);
     int saved = errno;
     pa_in_agent = 1;
-    pa_block_t ob;
+    pa_block_t ob = { 0 };
     int had = pa_track_take(old, &ob);
     errno = saved;
     void *p = p_call(old, a, b);

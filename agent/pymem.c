@@ -54,7 +54,7 @@ static void *w_realloc(void *ctx, void *old, size_t n)
     domain_t *d = ctx;
     int guard = pa_in_agent;
     pa_in_agent = 1;
-    pa_block_t ob;
+    pa_block_t ob = { 0 };
     int had = !guard && pa_tracking() && pa_track_take(old, &ob);
     void *p = d->old.realloc(d->old.ctx, old, n);
     if (p && had)

@@ -287,7 +287,7 @@ static int rec_leak(pa_trace_t *t, struct rd *r)
 /* Newer writers may append statistics; older ones may write fewer. */
 static int rec_stats(pa_trace_t *t, struct rd *r)
 {
-    uint64_t v[PA_STAT__COUNT];
+    uint64_t v[PA_STAT__COUNT] = { 0 };
     size_t n = 0;
     while (n < PA_STAT__COUNT && r->p < r->end)
         if (rd_u64(r, &v[n++]) < 0)

@@ -148,7 +148,7 @@ static inline int pa_varint_get(const uint8_t **p, const uint8_t *end, uint64_t 
     return -1;
 }
 
-static inline uint64_t pa_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline uint64_t pa_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (v < 0 ? ~(uint64_t)0 : 0); }
 static inline int64_t pa_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 static inline void pa_le32_put(uint8_t *p, uint32_t v)
