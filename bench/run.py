@@ -18,6 +18,7 @@ Example (the command behind docs/BENCHMARKS.md):
 """
 import argparse
 import glob
+import hashlib
 import json
 import os
 import platform
@@ -172,6 +173,8 @@ def machine_info(python):
         ht = None
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "loadavg_start": loadavg(),
+        "python_env": {k: v for k, v in os.environ.items() if k.startswith("PYTHON")},
         "nproc": os.cpu_count(),
         "cpu_model": model,
         "kernel": platform.release(),
@@ -180,6 +183,26 @@ def machine_info(python):
         "pyagent_rev": rev,
         "heaptrack": ht,
     }
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().split()[0]
+    except OSError:
+        return None
+
+
+def freeze_agent(path):
+    """Copy the agent so a rebuild during the run cannot mix two builds."""
+    with open(path, "rb") as f:
+        data = f.read()
+    d = tempfile.mkdtemp(prefix="pyagent-bench-lib-")
+    copy = os.path.join(d, "libpyagent.so")
+    with open(copy, "wb") as f:
+        f.write(data)
+    return copy, hashlib.sha256(data).hexdigest()[:16], time.strftime(
+        "%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(path)))
 
 
 def fmt_ratio(x):
@@ -215,12 +238,14 @@ def bench_workloads(args, log):
                     continue
                 got[c] = run_once(c, args.python, argv, args.agent)
             base = got.get("baseline")
+            load = loadavg()
             for c in configs:
                 res = got.get(c)
                 if res is None:
                     runs[w][c].append(None)
                     continue
                 res["round"] = r
+                res["loadavg"] = load
                 res["ok"] = res["exit"] == 0 and (base is None or res["stdout"] == base["stdout"])
                 if not res["ok"]:
                     msg = ("round %d %s/%s: exit %d, stdout %s baseline" %
@@ -234,7 +259,7 @@ def bench_workloads(args, log):
                     res["wall_ratio"] = res["wall"] / base["wall"]
                     res["rss_ratio"] = res["maxrss_kib"] / base["maxrss_kib"]
                 runs[w][c].append(res)
-            log("round %d/%d %-8s %s" % (r + 1, args.rounds, w, "  ".join(
+            log("round %d/%d %-8s load %s  %s" % (r + 1, args.rounds, w, load, "  ".join(
                 "%s %.2fs" % (c, got[c]["cpu"]) for c in configs if c in got)))
     return runs, problems
 
@@ -308,9 +333,11 @@ def bench_startup(args, log):
 
 def markdown(info, args, summary, startup, problems):
     lines = []
-    lines.append("Python %s (`%s`), pyagent %s, %d rounds (heaptrack: %d), %s" % (
-        info["python_version"], info["python"], info["pyagent_rev"], args.rounds,
-        min(args.heaptrack_rounds, args.rounds), info["date"]))
+    lines.append("Python %s (`%s`), pyagent %s (lib sha256 %s), %d rounds (heaptrack: %d), "
+                 "%s, load average %s at start" % (
+                     info["python_version"], info["python"], info["pyagent_rev"],
+                     info["agent_sha256"], args.rounds, min(args.heaptrack_rounds, args.rounds),
+                     info["date"], info["loadavg_start"]))
     lines.append("")
     if summary:
         lines.append("| workload | config | CPU s (median) | wall s (median) | CPU ratio "
@@ -434,6 +461,8 @@ def main():
             print(msg, file=sys.stderr, flush=True)
 
     info = machine_info(args.python)
+    info["agent"] = args.agent
+    args.agent, info["agent_sha256"], info["agent_mtime"] = freeze_agent(args.agent)
     log("benchmarking %s (Python %s) with %s" % (args.python, info["python_version"], args.agent))
     t0 = time.perf_counter()
     runs, problems = ({}, []) if args.no_workloads else bench_workloads(args, log)
@@ -447,6 +476,8 @@ def main():
                     problems.append({"msg": "start-up round %d %s: exit %d" % (
                         x["round"], c, x["exit"]), "stderr": x["stderr_tail"][-1000:]})
     info["harness_seconds"] = round(time.perf_counter() - t0, 1)
+    info["loadavg_end"] = loadavg()
+    shutil.rmtree(os.path.dirname(args.agent), ignore_errors=True)
     info["argv"] = sys.argv
     print(markdown(info, args, summary, startup, problems))
     if args.json:

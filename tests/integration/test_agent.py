@@ -223,6 +223,26 @@ def leak_report_destinations():
 
 
 @test
+def pymalloc_mode_attributes_small_objects():
+    code = ("KEEP = []\n"
+            "def make_small():\n"
+            "    for i in range(1000):\n"
+            "        KEEP.append((i, str(i) * 3))\n"
+            "make_small()\n")
+    with tempfile.TemporaryDirectory() as d:
+        run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off")
+        default = leaks_json(only_trace(d))
+        # only the list's growing item array reaches malloc; the 2,000 small objects do not
+        seen = sum(l["count"] for l in default["leaks"] if python_function(l) == "make_small")
+        assert seen < 50, "small objects seen without PYAGENT_PYMALLOC: %d" % seen
+    with tempfile.TemporaryDirectory() as d:
+        run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_PYMALLOC="on")
+        top = leaks_json(only_trace(d))["leaks"][0]
+        assert python_function(top) == "make_small" and top["stack"][0]["function"] == "PyObject_Malloc", top
+        assert top["count"] >= 1500 and top["freed_at_shutdown"], top
+
+
+@test
 def summary_reports_the_run():
     with tempfile.TemporaryDirectory() as d:
         code = "import threading\nb=[bytearray(100000) for _ in range(20)]\nt=threading.Thread(target=lambda: bytearray(300000)); t.start(); t.join()"
