@@ -26,4 +26,8 @@ int pa_symtab_lookup(const char *path, uintptr_t vaddr, const char **name, uintp
 
 #define PA_SYMTAB_FILES 64
 
+/* Frees every cached file, so the next lookup of any path reads it again (tests). Same
+ * serialization contract; names returned before are invalid afterwards. */
+void pa_symtab_clear(void);
+
 #endif

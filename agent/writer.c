@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "mem.h"
 #include "session.h"
+#include "symtab.h"
 #include "tables.h"
 #include "thread.h"
 
@@ -278,9 +280,19 @@ static void symbolize(void)
         if (!n)
             return;
         Dl_info info[BATCH];
-        for (size_t i = 0; i < n; i++) /* the loader lock: never under an agent lock */
-            if (!dladdr((void *)(ips[i] - 1), &info[i]))
+        for (size_t i = 0; i < n; i++) { /* the loader lock: never under an agent lock */
+            struct link_map *lm = NULL;
+            const char *name;
+            uintptr_t start;
+            if (!dladdr1((void *)(ips[i] - 1), &info[i], (void **)&lm, RTLD_DL_LINKMAP))
                 memset(&info[i], 0, sizeof info[i]);
+            else if (!info[i].dli_sname && lm && /* static: only .symtab, if kept, has it */
+                     pa_symtab_lookup(pa_session_module_name(info[i].dli_fname),
+                                      ips[i] - 1 - lm->l_addr, &name, &start)) {
+                info[i].dli_sname = name;
+                info[i].dli_saddr = (void *)(lm->l_addr + start);
+            }
+        }
         pa_tables_lock();
         for (size_t i = 0; i < n; i++) {
             const char *mod = pa_session_module_name(info[i].dli_fname);

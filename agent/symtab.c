@@ -1,0 +1,215 @@
+/* symtab.c — function lookup in an ELF file's .symtab, read once per file and kept as a
+ * sorted array plus the string table, both in agent memory. */
+#include "symtab.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "mem.h"
+
+/* 16 bytes per function: libpython has about 10,000 of them. */
+typedef struct sym { uint64_t start; uint32_t size, name; } sym_t;
+
+typedef struct file {
+    char *path;
+    sym_t *syms; /* sorted by start, one per start; NULL: nothing usable in this file */
+    size_t n;
+    char *names; /* the .strtab, plus a NUL after its end */
+} file_t;
+
+static file_t files[PA_SYMTAB_FILES];
+static size_t nfiles;
+
+/* pread rather than mmap: a mapped file that shrinks later (a C extension rebuilt in
+ * place while the host runs) would turn a read of the mapping into SIGBUS in the host. */
+static int read_at(int fd, void *buf, uint64_t len, uint64_t off, uint64_t fsize)
+{
+    if (off > fsize || len > fsize - off)
+        return -1;
+    for (uint64_t done = 0; done < len;) {
+        ssize_t got = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        done += (uint64_t)got;
+    }
+    return 0;
+}
+
+/* Same start: the larger symbol first, so deduplication keeps it. */
+static int before(const sym_t *a, const sym_t *b)
+{
+    return a->start != b->start ? a->start < b->start : a->size > b->size;
+}
+
+static void sift(sym_t *v, size_t i, size_t n)
+{
+    for (size_t c; (c = 2 * i + 1) < n; i = c) {
+        if (c + 1 < n && before(&v[c], &v[c + 1]))
+            c++;
+        if (!before(&v[i], &v[c]))
+            return;
+        sym_t t = v[i];
+        v[i] = v[c];
+        v[c] = t;
+    }
+}
+
+/* Heapsort, not qsort: glibc's qsort may take its merge buffer from the host's malloc. */
+static void sort_syms(sym_t *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift(v, i, n);
+    for (size_t k = n; k-- > 1;) {
+        sym_t t = v[0];
+        v[0] = v[k];
+        v[k] = t;
+        sift(v, 0, k);
+    }
+}
+
+static int keep(const Elf64_Sym *s, uint64_t strsz)
+{
+    int type = ELF64_ST_TYPE(s->st_info);
+    return (type == STT_FUNC || type == STT_GNU_IFUNC) && s->st_shndx != SHN_UNDEF &&
+           s->st_size && s->st_name && s->st_name < strsz && s->st_value + s->st_size > s->st_value;
+}
+
+/* Reads the symbols in blocks: the whole .symtab is never held at once. */
+static int read_syms(file_t *f, int fd, const Elf64_Shdr *tab, uint64_t fsize, uint64_t strsz)
+{
+    Elf64_Sym blk[128];
+    size_t cap = 0;
+    uint64_t total = tab->sh_size / sizeof blk[0];
+    for (uint64_t i = 0; i < total; i += PA_ARRAY_LEN(blk)) {
+        uint64_t k = total - i < PA_ARRAY_LEN(blk) ? total - i : PA_ARRAY_LEN(blk);
+        if (read_at(fd, blk, k * sizeof blk[0], tab->sh_offset + i * sizeof blk[0], fsize) != 0)
+            return -1;
+        for (uint64_t j = 0; j < k; j++) {
+            if (!keep(&blk[j], strsz))
+                continue;
+            if (f->n == cap) {
+                cap = cap ? cap * 2 : 1024;
+                sym_t *v = pa_mem_realloc(f->syms, cap * sizeof *v);
+                if (!v)
+                    return -1;
+                f->syms = v;
+            }
+            uint64_t size = blk[j].st_size > UINT32_MAX ? UINT32_MAX : blk[j].st_size;
+            f->syms[f->n++] = (sym_t){ blk[j].st_value, (uint32_t)size, blk[j].st_name };
+        }
+    }
+    if (!f->n)
+        return -1;
+    sort_syms(f->syms, f->n);
+    size_t w = 1;
+    for (size_t r = 1; r < f->n; r++)
+        if (f->syms[r].start != f->syms[w - 1].start)
+            f->syms[w++] = f->syms[r];
+    f->n = w;
+    sym_t *v = pa_mem_realloc(f->syms, w * sizeof *v);
+    if (v)
+        f->syms = v;
+    return 0;
+}
+
+static int load(file_t *f)
+{
+    Elf64_Shdr *sh = NULL;
+    Elf64_Ehdr eh;
+    struct stat st;
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        goto fail;
+    uint64_t fsize = (uint64_t)st.st_size;
+    if (read_at(fd, &eh, sizeof eh, 0, fsize) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+        eh.e_shentsize != sizeof *sh || eh.e_shnum == 0)
+        goto fail;
+    sh = pa_mem_alloc((size_t)eh.e_shnum * sizeof *sh);
+    if (!sh || read_at(fd, sh, (uint64_t)eh.e_shnum * sizeof *sh, eh.e_shoff, fsize) != 0)
+        goto fail;
+    const Elf64_Shdr *tab = NULL;
+    for (size_t i = 0; i < eh.e_shnum && !tab; i++)
+        if (sh[i].sh_type == SHT_SYMTAB)
+            tab = &sh[i];
+    if (!tab || tab->sh_entsize != sizeof(Elf64_Sym) || tab->sh_link >= eh.e_shnum ||
+        tab->sh_offset > fsize || tab->sh_size > fsize - tab->sh_offset)
+        goto fail; /* checked whole here: per-block offsets below cannot wrap */
+    const Elf64_Shdr *str = &sh[tab->sh_link];
+    if (str->sh_type != SHT_STRTAB || !str->sh_size || str->sh_size > UINT32_MAX)
+        goto fail;
+    f->names = pa_mem_alloc(str->sh_size + 1);
+    if (!f->names || read_at(fd, f->names, str->sh_size, str->sh_offset, fsize) != 0)
+        goto fail;
+    f->names[str->sh_size] = 0; /* a name that runs off the end stops here */
+    if (read_syms(f, fd, tab, fsize, str->sh_size) != 0)
+        goto fail;
+    pa_mem_free(sh);
+    close(fd);
+    return 0;
+fail:
+    pa_mem_free(sh);
+    pa_mem_free(f->syms);
+    pa_mem_free(f->names);
+    f->syms = NULL;
+    f->names = NULL;
+    f->n = 0;
+    close(fd);
+    return -1;
+}
+
+static file_t *find(const char *path)
+{
+    for (size_t i = 0; i < nfiles; i++)
+        if (!strcmp(files[i].path, path))
+            return &files[i];
+    if (nfiles == PA_SYMTAB_FILES)
+        return NULL;
+    file_t *f = &files[nfiles];
+    *f = (file_t){ pa_mem_strdup(path), NULL, 0, NULL };
+    if (!f->path)
+        return NULL;
+    nfiles++;
+    load(f); /* a failure stays cached as an empty file */
+    return f;
+}
+
+int pa_symtab_lookup(const char *path, uintptr_t vaddr, const char **name, uintptr_t *start)
+{
+    file_t *f = path && path[0] ? find(path) : NULL;
+    if (!f || !f->n || vaddr < f->syms[0].start)
+        return 0;
+    size_t lo = 0, hi = f->n; /* the last symbol starting at or before vaddr is in [lo, hi) */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->syms[mid].start <= vaddr)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const sym_t *s = &f->syms[lo];
+    if (vaddr - s->start >= s->size)
+        return 0;
+    *name = f->names + s->name;
+    *start = (uintptr_t)s->start;
+    return 1;
+}
+
+void pa_symtab_clear(void)
+{
+    for (size_t i = 0; i < nfiles; i++) {
+        pa_mem_free(files[i].path);
+        pa_mem_free(files[i].syms);
+        pa_mem_free(files[i].names);
+    }
+    nfiles = 0;
+}
