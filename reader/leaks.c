@@ -330,6 +330,10 @@ static void text_process(pa_sbuf_t *o, const pa_trace_t *t)
         o->len = start + 100;
         pa_sbuf_puts(o, "...");
     }
+    /* one line: `python -c` code spans several */
+    for (size_t i = start; i < o->len && !o->failed; i++)
+        if ((unsigned char)o->buf[i] < 0x20)
+            o->buf[i] = ' ';
     pa_sbuf_putc(o, ')');
 }
 

@@ -210,6 +210,18 @@ def leak_report_after_os_exit():
 
 
 @test
+def native_and_python_frames_merge_in_call_order():
+    with tempfile.TemporaryDirectory() as d:
+        run([ARGS.python, os.path.join(VICTIMS, "callback.py")], d, PYAGENT_LEAK_REPORT="off", PYAGENT_NATIVE="full")
+        leak = next(l for l in leaks_json(only_trace(d))["leaks"] if python_function(l) == "compare")
+        names = [f.get("function") or "" for f in leak["stack"]]
+        order = [names.index("compare"), next(i for i, n in enumerate(names) if n.startswith("qsort")),
+                 names.index("sort_them"), names.index("<module>")]
+        assert order == sorted(order), names
+        assert sum(l["bytes"] for l in leaks_json(only_trace(d))["leaks"] if python_function(l) == "compare") == 8000
+
+
+@test
 def leak_report_destinations():
     with tempfile.TemporaryDirectory() as d:
         code = "import ctypes; ctypes.CDLL('libc.so.6').malloc(777)"
