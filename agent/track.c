@@ -15,12 +15,13 @@ _Atomic uint64_t pa_phase_flags;
  * straight from the interpreter (PYAGENT_NATIVE=auto): then the Python frames already
  * say where it was made and the native ones are the interpreter's own machinery.
  * Start-up blocks are residue: unwinding them would also pay the DWARF lookups (two
- * sigprocmask syscalls each) of every new frame of the interpreter's initialisation. */
+ * sigprocmask syscalls each) of every new frame of the interpreter's initialisation,
+ * and even their callers would cost a symbol lookup each at the first flush. */
 static int want_native(const void *caller, uint64_t phase)
 {
-    if (!caller || !pa_cfg.native_depth)
-        return PA_NATIVE_NONE;
-    if ((phase & PA_BLK_STARTUP) || (pa_cfg.native_mode == PA_NATIVE_AUTO && pa_py_in_interpreter(caller)))
+    if (!caller || !pa_cfg.native_depth || (phase & PA_BLK_STARTUP))
+        return PA_NATIVE_NONE; /* start-up blocks are residue whatever their stack */
+    if (pa_cfg.native_mode == PA_NATIVE_AUTO && pa_py_in_interpreter(caller))
         return PA_NATIVE_CALLER; /* one frame, no unwinding: still says "interpreter" */
     return PA_NATIVE_UNWIND;
 }
