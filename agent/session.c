@@ -231,7 +231,9 @@ const char *pa_session_module_name(const char *f)
 }
 
 /* ---- fork: every agent lock is taken before and released after, so the child
- * never inherits one held by a thread that does not exist there ---- */
+ * never inherits one held by a thread that does not exist there. The order is the
+ * one every path nests them in: writer, registry, tables, heap, queue (a thread's
+ * buffer lock sits between heap and queue; the child resets those). ---- */
 
 void pa_session_fork_prepare(void)
 {
@@ -239,10 +241,12 @@ void pa_session_fork_prepare(void)
     pa_thread_fork_prepare();
     pa_tables_lock();
     pa_heap_lock_all();
+    pa_writer_fork_prepare_queue();
 }
 
 void pa_session_fork_parent(void)
 {
+    pa_writer_fork_parent_queue();
     pa_heap_unlock_all();
     pa_tables_unlock();
     pa_thread_fork_parent();

@@ -81,16 +81,22 @@ static int keep(const Elf64_Sym *s, uint64_t strsz)
            s->st_size && s->st_name && s->st_name < strsz && s->st_value + s->st_size > s->st_value;
 }
 
-/* Reads the symbols in blocks: the whole .symtab is never held at once. */
+/* Reads the symbols in blocks of 4096 (a few reads for libpython, and the whole
+ * .symtab is never held at once). */
+#define BLOCK 4096
+
 static int read_syms(file_t *f, int fd, const Elf64_Shdr *tab, uint64_t fsize, uint64_t strsz)
 {
-    Elf64_Sym blk[128];
+    Elf64_Sym *blk = pa_mem_alloc(BLOCK * sizeof *blk);
     size_t cap = 0;
+    int rc = -1;
     uint64_t total = tab->sh_size / sizeof blk[0];
-    for (uint64_t i = 0; i < total; i += PA_ARRAY_LEN(blk)) {
-        uint64_t k = total - i < PA_ARRAY_LEN(blk) ? total - i : PA_ARRAY_LEN(blk);
+    if (!blk)
+        return -1;
+    for (uint64_t i = 0; i < total; i += BLOCK) {
+        uint64_t k = total - i < BLOCK ? total - i : BLOCK;
         if (read_at(fd, blk, k * sizeof blk[0], tab->sh_offset + i * sizeof blk[0], fsize) != 0)
-            return -1;
+            goto out;
         for (uint64_t j = 0; j < k; j++) {
             if (!keep(&blk[j], strsz))
                 continue;
@@ -98,14 +104,17 @@ static int read_syms(file_t *f, int fd, const Elf64_Shdr *tab, uint64_t fsize, u
                 cap = cap ? cap * 2 : 1024;
                 sym_t *v = pa_mem_realloc(f->syms, cap * sizeof *v);
                 if (!v)
-                    return -1;
+                    goto out;
                 f->syms = v;
             }
             uint64_t size = blk[j].st_size > UINT32_MAX ? UINT32_MAX : blk[j].st_size;
             f->syms[f->n++] = (sym_t){ blk[j].st_value, (uint32_t)size, blk[j].st_name };
         }
     }
-    if (!f->n)
+    rc = f->n ? 0 : -1;
+out:
+    pa_mem_free(blk);
+    if (rc != 0)
         return -1;
     sort_syms(f->syms, f->n);
     size_t w = 1;
@@ -137,9 +146,13 @@ static int load(file_t *f)
     sh = pa_mem_alloc((size_t)eh.e_shnum * sizeof *sh);
     if (!sh || read_at(fd, sh, (uint64_t)eh.e_shnum * sizeof *sh, eh.e_shoff, fsize) != 0)
         goto fail;
+    /* .symtab names static functions too; a stripped file keeps .dynsym only */
     const Elf64_Shdr *tab = NULL;
     for (size_t i = 0; i < eh.e_shnum && !tab; i++)
         if (sh[i].sh_type == SHT_SYMTAB)
+            tab = &sh[i];
+    for (size_t i = 0; i < eh.e_shnum && !tab; i++)
+        if (sh[i].sh_type == SHT_DYNSYM)
             tab = &sh[i];
     if (!tab || tab->sh_entsize != sizeof(Elf64_Sym) || tab->sh_link >= eh.e_shnum ||
         tab->sh_offset > fsize || tab->sh_size > fsize - tab->sh_offset)

@@ -1,5 +1,6 @@
-/* symtab.h — names for native addresses that dladdr() cannot name: static functions,
- * found in an ELF file's full symbol table (.symtab) when the file still has one. */
+/* symtab.h — names for native addresses from the ELF file itself: its full symbol
+ * table (.symtab, static functions included) when the file still has one, else its
+ * dynamic symbols (.dynsym). A binary search, where dladdr() scans every symbol. */
 #ifndef PA_AGENT_SYMTAB_H
 #define PA_AGENT_SYMTAB_H
 
@@ -9,10 +10,10 @@
  * `path` whose [st_value, st_value + st_size) holds `vaddr`, a link-time address: the
  * runtime address minus the object's load bias (link_map l_addr).
  *
- * The first call for a path reads the file's .symtab and .strtab (ELF64 little-endian
+ * The first call for a path reads the file's .symtab (or .dynsym) and strings (ELF64 little-endian
  * only; every offset and size is checked against the file, so a truncated or hostile
  * file only yields "not found") into agent memory (pa_mem_*), where they stay for the
- * life of the process. A file without .symtab, or that cannot be read, is remembered as
+ * life of the process. A file without symbols, or that cannot be read, is remembered as
  * such and never read again. At most PA_SYMTAB_FILES files are cached; calls for further
  * paths return 0 without reading them.
  *

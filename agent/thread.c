@@ -121,7 +121,7 @@ static void thread_exit(void *arg)
 }
 
 /* Makes room for one more event; the full buffer goes to the writer. Thread lock held. */
-static int reserve(pa_thread_t *t, uint64_t now)
+static int reserve(pa_thread_t *t)
 {
     if (t->buf && t->len + 4 * PA_VARINT_MAX + 1 <= PA_EVBUF_SIZE)
         return 0;
@@ -134,7 +134,7 @@ static int reserve(pa_thread_t *t, uint64_t now)
 
 static int begin_event(pa_thread_t *t, uint64_t now, uint8_t type)
 {
-    if (reserve(t, now) != 0) {
+    if (reserve(t) != 0) {
         pa_writer_note_dropped(1);
         return -1;
     }

@@ -268,40 +268,66 @@ static void add_events(const ready_t *r)
 
 /* ---- symbolization: once per native address, off the allocation path ---- */
 
+/* Where an address lies: the object's path, load bias and mapping start. glibc 2.35's
+ * _dl_find_object is lock-free and cheap; dladdr (the fallback) also scans every
+ * dynamic symbol of the object, which pa_symtab_lookup does by binary search. */
+typedef struct where { const char *path; uintptr_t bias, base; } where_t;
+
+static int (*find_object)(void *, struct dl_find_object *);
+
+static int locate(uintptr_t ip, where_t *w)
+{
+    static int resolved;
+    if (!resolved++)
+        *(void **)&find_object = dlsym(RTLD_DEFAULT, "_dl_find_object");
+    struct dl_find_object fo;
+    if (find_object && find_object((void *)ip, &fo) == 0 && fo.dlfo_link_map) {
+        w->path = pa_session_module_name(fo.dlfo_link_map->l_name);
+        w->bias = fo.dlfo_link_map->l_addr;
+        w->base = (uintptr_t)fo.dlfo_map_start;
+        return 0;
+    }
+    Dl_info info;
+    struct link_map *lm = NULL;
+    if (!dladdr1((void *)ip, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+        return -1;
+    w->path = pa_session_module_name(info.dli_fname);
+    w->bias = lm->l_addr;
+    w->base = (uintptr_t)info.dli_fbase;
+    return 0;
+}
+
+/* Once per native address, off the allocation path. The loader's structures are read
+ * with no agent lock held but the writer's. */
 static void symbolize(void)
 {
-    enum { BATCH = 128 };
+    enum { BATCH = 64 };
     uintptr_t ips[BATCH];
     uint32_t ids[BATCH];
+    struct { where_t w; const char *name; uintptr_t start; int found; } s[BATCH];
     for (;;) {
         pa_tables_lock();
         size_t n = pa_tab_take_pending(ips, ids, BATCH);
         pa_tables_unlock();
         if (!n)
             return;
-        Dl_info info[BATCH];
-        for (size_t i = 0; i < n; i++) { /* the loader lock: never under an agent lock */
-            struct link_map *lm = NULL;
-            const char *name;
-            uintptr_t start;
-            if (!dladdr1((void *)(ips[i] - 1), &info[i], (void **)&lm, RTLD_DL_LINKMAP))
-                memset(&info[i], 0, sizeof info[i]);
-            else if (!info[i].dli_sname && lm && /* static: only .symtab, if kept, has it */
-                     pa_symtab_lookup(pa_session_module_name(info[i].dli_fname),
-                                      ips[i] - 1 - lm->l_addr, &name, &start)) {
-                info[i].dli_sname = name;
-                info[i].dli_saddr = (void *)(lm->l_addr + start);
-            }
+        for (size_t i = 0; i < n; i++) {
+            /* a return address: the call is the instruction before it */
+            s[i].found = locate(ips[i] - 1, &s[i].w) == 0;
+            if (!s[i].found)
+                s[i].w = (where_t){ "?", 0, 0 };
+            else if (!pa_symtab_lookup(s[i].w.path, ips[i] - 1 - s[i].w.bias, &s[i].name, &s[i].start))
+                s[i].name = NULL;
         }
         pa_tables_lock();
         for (size_t i = 0; i < n; i++) {
-            const char *mod = pa_session_module_name(info[i].dli_fname);
             pa_rec_t r = { 0 };
+            const char *name = s[i].found ? s[i].name : NULL;
             pa_rec_u(&r, ids[i]);
-            pa_rec_u(&r, pa_tab_string(mod, strlen(mod)));
-            pa_rec_u(&r, info[i].dli_sname ? pa_tab_string(info[i].dli_sname, strlen(info[i].dli_sname)) : 0);
-            pa_rec_u(&r, ips[i] - (uintptr_t)info[i].dli_fbase);
-            pa_rec_u(&r, info[i].dli_sname ? ips[i] - (uintptr_t)info[i].dli_saddr : 0);
+            pa_rec_u(&r, pa_tab_string(s[i].w.path, strlen(s[i].w.path)));
+            pa_rec_u(&r, name ? pa_tab_string(name, strlen(name)) : 0);
+            pa_rec_u(&r, ips[i] - s[i].w.base);
+            pa_rec_u(&r, name ? ips[i] - (s[i].w.bias + s[i].start) : 0);
             pa_tab_append(PA_REC_NATIVE, &r);
         }
         pa_tables_unlock();
@@ -386,17 +412,13 @@ int pa_writer_finish(void)
     return ok;
 }
 
-void pa_writer_fork_prepare(void)
-{
-    pa_spin_lock(&wlock);
-    pa_spin_lock(&qlock);
-}
+void pa_writer_fork_prepare(void) { pa_spin_lock(&wlock); }
+void pa_writer_fork_parent(void) { pa_spin_unlock(&wlock); }
 
-void pa_writer_fork_parent(void)
-{
-    pa_spin_unlock(&qlock);
-    pa_spin_unlock(&wlock);
-}
+/* The queue lock is innermost (taken under a thread's buffer lock, itself possibly
+ * under the tables lock): fork takes it last. */
+void pa_writer_fork_prepare_queue(void) { pa_spin_lock(&qlock); }
+void pa_writer_fork_parent_queue(void) { pa_spin_unlock(&qlock); }
 
 /* The child writes its own trace (its pid in the name) from the start of the
  * record log; the parent's queued events stay the parent's. */

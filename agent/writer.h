@@ -36,6 +36,8 @@ const char *pa_writer_last_path(void);
 
 void pa_writer_fork_prepare(void);
 void pa_writer_fork_parent(void);
+void pa_writer_fork_prepare_queue(void);
+void pa_writer_fork_parent_queue(void);
 void pa_writer_fork_child(void);
 
 #endif
