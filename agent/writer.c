@@ -12,6 +12,7 @@
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -95,6 +96,34 @@ void pa_writer_submit(uint32_t serial, uint64_t base_ns, uint8_t *buf, size_t le
 
 /* ---- file ---- */
 
+/* The program may close descriptors it does not know about (daemons, closerange) and
+ * get the number back for a file of its own: before writing, make sure the
+ * descriptor is still our file, or stop. */
+static dev_t file_dev;
+static ino_t file_ino;
+
+static int still_ours(void)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_dev == file_dev && st.st_ino == file_ino)
+        return 1;
+    pa_log("the program closed the trace file's descriptor; trace %s stops here", path);
+    fd = -1; /* not ours to close any more */
+    trace_off = 1;
+    return 0;
+}
+
+/* A descriptor far above the ones the program allocates (lowest free first) keeps
+ * it out of the program's way. */
+static int move_high(int low)
+{
+    int high = fcntl(low, F_DUPFD_CLOEXEC, 900);
+    if (high < 0)
+        return low;
+    close(low);
+    return high;
+}
+
 static int write_all(const void *p, size_t n)
 {
     const uint8_t *b = p;
@@ -153,6 +182,10 @@ static int create_file(void)
         return -1;
     }
     created = 1;
+    fd = move_high(fd);
+    struct stat st;
+    if (fstat(fd, &st) == 0)
+        file_dev = st.st_dev, file_ino = st.st_ino;
     uint8_t *payload = pa_mem_alloc(PA_MAX_HEADER);
     if (!payload)
         return -1;
@@ -213,6 +246,10 @@ static void emit_chunk(void)
     size_t zn = ZSTD_compress2(cctx, zbuf, zcap, raw, raw_len);
     if (ZSTD_isError(zn)) {
         pa_log("compression failed: %s; chunk dropped", ZSTD_getErrorName(zn));
+        raw_len = 0;
+        return;
+    }
+    if (!still_ours()) {
         raw_len = 0;
         return;
     }
@@ -397,7 +434,7 @@ int pa_writer_finish(void)
     atomic_store(&allowed, 1);
     flush(1);
     int ok = -1;
-    if (fd >= 0 && !trace_off) {
+    if (fd >= 0 && !trace_off && still_ours()) {
         uint8_t end[16];
         pa_le32_put(end, seq);
         pa_le32_put(end + 4, 0);

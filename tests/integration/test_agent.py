@@ -168,6 +168,25 @@ def trace_file_is_private_and_never_overwrites():
         assert os.stat(path).st_mode & 0o777 == 0o600
 
 
+@test
+def program_closing_all_descriptors_keeps_its_files():
+    code = ("import os, time\n"
+            "os.closerange(3, 4096)\n"
+            "f = open('mine.txt', 'w')\n"
+            "for i in range(3000):\n"
+            "    f.write('%d\\n' % i); b = bytearray(100000)\n"
+            "time.sleep(0.05)\n"
+            "for i in range(300): b = bytearray(100000)\n"
+            "f.close()\n"
+            "print(len(open('mine.txt').read().split()))\n")
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_FLUSH_MS="10")
+        assert r.returncode == 0 and r.stdout == "3000\n", r
+        assert open(os.path.join(d, "mine.txt")).read().split() == [str(i) for i in range(3000)]
+        assert "closed the trace file's descriptor" in r.stderr, r.stderr
+        cli("summary", only_trace(d))
+
+
 # ---- the leak report ----
 
 def check_leaky(d, hard_exit):
