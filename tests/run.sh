@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds with warnings as errors,
-# runs every CTest test (unit, layout checks, integration on every CPython found).
+# The whole test suite: installs what is missing, builds with warnings as errors and
+# runs every CTest test (unit, layout and export checks, integration on every CPython
+# found), then the reader and unit tests again under AddressSanitizer + UBSan.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/.ci/deps.sh"
@@ -8,5 +9,10 @@ pa_deps_install
 build=${PYAGENT_BUILD_DIR:-$top/build}
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYAGENT_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
+echo "== sanitizers (reader, unit tests)"
+cmake -S "$top" -B "$build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYAGENT_WERROR=ON -DPYAGENT_SANITIZE=ON >/dev/null
+cmake --build "$build-asan" -j"$(nproc)" >/dev/null
+(cd "$build-asan" && ctest --output-on-failure -j2)
+echo "== all tests"
 cd "$build"
 ctest --output-on-failure -j2 "$@"
