@@ -116,7 +116,7 @@ PA_EXPORT void *malloc(size_t n)
 
 PA_EXPORT void free(void *p)
 {
-    if (!p || PA_UNLIKELY(is_boot(p)))
+    if (!p || PA_UNLIKELY(is_boot(p) || !ready()))
         return;
     /* Recorded before the real free: after it, another thread may get p back. Frees
      * made by code the agent called are recorded too, or the block would look leaked. */

@@ -422,7 +422,13 @@ void pa_writer_maybe_flush(uint64_t now)
     if (PA_LIKELY(now < atomic_load_explicit(&next_flush_ns, memory_order_relaxed) &&
                   atomic_load_explicit(&qbytes, memory_order_relaxed) < PA_CHUNK_TARGET))
         return;
-    if (!atomic_load_explicit(&allowed, memory_order_relaxed) || !pa_spin_trylock(&wlock))
+    /* Before the interpreter is ready the header could not name it, so events wait;
+     * but not forever: a program that links libpython and never starts it still
+     * gets its trace once 16 MiB are waiting. */
+    if (!atomic_load_explicit(&allowed, memory_order_relaxed) &&
+        atomic_load_explicit(&qbytes, memory_order_relaxed) < 16 * PA_CHUNK_TARGET)
+        return;
+    if (!pa_spin_trylock(&wlock))
         return;
     flush(now >= atomic_load(&next_flush_ns));
     pa_spin_unlock(&wlock);
