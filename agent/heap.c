@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "map.h"
+#include "idmap.h" /* pa_hash64, shared with the reader */
 #include "mem.h"
 #include "pyagent/format.h"
 
@@ -41,7 +41,7 @@ static int shard_grow(shard_t *s)
     for (uint32_t i = 0; s->mask && i <= s->mask; i++) {
         if (!s->slots[i].ptr)
             continue;
-        uint32_t j = (uint32_t)pa_hash_u64(s->slots[i].ptr) & (n - 1);
+        uint32_t j = (uint32_t)pa_hash64(s->slots[i].ptr) & (n - 1);
         while (slots[j].ptr)
             j = (j + 1) & (n - 1);
         slots[j] = s->slots[i];
@@ -54,7 +54,7 @@ static int shard_grow(shard_t *s)
 
 int pa_heap_insert(const pa_block_t *b)
 {
-    uint64_t h = pa_hash_u64(b->ptr);
+    uint64_t h = pa_hash64(b->ptr);
     shard_t *s = &shards[h >> 56];
     pa_spin_lock(&s->lock);
     if ((s->used + 1) * 10 > (s->mask + 1) * 7 && shard_grow(s) != 0) {
@@ -85,7 +85,7 @@ static void shard_delete(shard_t *s, uint32_t i)
         j = (j + 1) & s->mask;
         if (!s->slots[j].ptr)
             break;
-        uint32_t home = (uint32_t)pa_hash_u64(s->slots[j].ptr) & s->mask;
+        uint32_t home = (uint32_t)pa_hash64(s->slots[j].ptr) & s->mask;
         /* move j to i if its home is not cyclically within (i, j] */
         if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
             s->slots[i] = s->slots[j];
@@ -99,7 +99,7 @@ static void agg_add(agg_t *a, uint64_t key, uint64_t bytes, uint64_t count);
 
 int pa_heap_remove(uintptr_t ptr, pa_block_t *out)
 {
-    uint64_t h = pa_hash_u64(ptr);
+    uint64_t h = pa_hash64(ptr);
     shard_t *s = &shards[h >> 56];
     pa_spin_lock(&s->lock);
     if (!s->mask) {
@@ -163,7 +163,7 @@ static int agg_grow(agg_t *a)
     for (uint32_t i = 0; a->mask && i <= a->mask; i++) {
         if (!a->slots[i].count)
             continue;
-        uint32_t j = (uint32_t)pa_hash_u64(a->slots[i].key) & (n - 1);
+        uint32_t j = (uint32_t)pa_hash64(a->slots[i].key) & (n - 1);
         while (slots[j].count)
             j = (j + 1) & (n - 1);
         slots[j] = a->slots[i];
@@ -181,7 +181,7 @@ static void agg_add(agg_t *a, uint64_t key, uint64_t bytes, uint64_t count)
         pa_spin_unlock(&a->lock);
         return;
     }
-    uint32_t i = (uint32_t)pa_hash_u64(key) & a->mask;
+    uint32_t i = (uint32_t)pa_hash64(key) & a->mask;
     while (a->slots[i].count && a->slots[i].key != key)
         i = (i + 1) & a->mask;
     if (!a->slots[i].count) {

@@ -28,18 +28,6 @@ static inline uint64_t pa_hash_bytes(const void *data, uint64_t n, uint64_t seed
     return h;
 }
 
-/* A well-mixed 64-bit hash of one word (murmur3 finaliser): pointers and ids differ
- * in few low bits, and the top bits pick a shard. */
-static inline uint64_t pa_hash_u64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
 static inline uint64_t pa_mix64(uint64_t a, uint64_t b)
 {
     uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
