@@ -32,6 +32,7 @@ static struct {
     PyObject *(*Unicode_FromString)(const char *);
     PyObject *(*Bool_FromLong)(long);
     const char *(*GetVersion)(void);
+    int (*AddPendingCall)(int (*)(void *), void *);
     PyObject *none;
 } api;
 
@@ -55,6 +56,7 @@ int pa_py_detect(void)
              RESOLVE(api.Unicode_FromString, "PyUnicode_FromString") &&
              RESOLVE(api.Bool_FromLong, "PyBool_FromLong") &&
              RESOLVE(api.GetVersion, "Py_GetVersion") && RESOLVE(api.none, "_Py_NoneStruct") &&
+             RESOLVE(api.AddPendingCall, "Py_AddPendingCall") &&
              RESOLVE(pa_py.IsInitialized, "Py_IsInitialized") &&
              RESOLVE(pa_py.GILState_GetThisThreadState, "PyGILState_GetThisThreadState") &&
              RESOLVE(pa_py.GILState_Check, "PyGILState_Check") &&
@@ -243,6 +245,19 @@ static void note_event(const char *event)
         pa_session_main_starts();
 }
 
+/* Runs activate() once, with the GIL held, keeping any pending exception aside. */
+static void activate_once(void)
+{
+    int guard = pa_in_agent;
+    pa_in_agent = 1;
+    PyObject *t, *val, *tb;
+    pa_py.Err_Fetch(&t, &val, &tb);
+    activate();
+    pa_py.Err_Clear();
+    pa_py.Err_Restore(t, val, tb);
+    pa_in_agent = guard;
+}
+
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
     if (PA_LIKELY(atomic_load_explicit(&activated, memory_order_relaxed))) {
@@ -254,21 +269,74 @@ static int audit_hook(const char *event, PyObject *args, void *data)
      * the import of site (or cpython.run_* under -S), before any user code. */
     if (!pa_py.IsInitialized() || atomic_exchange(&activated, 1))
         return 0;
-    int guard = pa_in_agent;
-    pa_in_agent = 1;
-    PyObject *t, *val, *tb;
-    pa_py.Err_Fetch(&t, &val, &tb);
-    activate();
-    pa_py.Err_Clear();
-    pa_py.Err_Restore(t, val, tb);
-    pa_in_agent = guard;
+    activate_once();
     note_event(event);
     return 0;
 }
 
-void pa_py_preinit(void)
+/* ---- activation when the debug allocator is on ----
+ * CPython frees audit hook entries with the raw allocator of the moment, at the end
+ * of finalisation. An entry added before Py_Initialize comes from plain malloc; with
+ * the debug hooks installed during init (-X dev, PYTHONDEVMODE, PYTHONMALLOC=*debug,
+ * debug builds) that free aborts the process. There the hook is added only once the
+ * interpreter runs, from a pending call that the first allocation seen with the
+ * interpreter initialised schedules. The start of the program's code may then have
+ * passed unseen, so start-up ends at activation (more shown, never less). */
+static atomic_int deferred, scheduled;
+
+static int argv_dev_mode(int argc, char **argv)
 {
-    if (api.AddAuditHook(audit_hook, NULL) != 0)
+    for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "-Xdev") || (!strcmp(argv[i], "-X") && i + 1 < argc && !strcmp(argv[i + 1], "dev")))
+            return 1;
+        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-m") || !strcmp(argv[i], "-"))
+            break; /* what follows is the program's */
+        if (!strcmp(argv[i], "-X") || !strcmp(argv[i], "-W"))
+            i++;
+    }
+    return 0;
+}
+
+static int debug_allocator_expected(int argc, char **argv, char **envp)
+{
+    if (dlsym(RTLD_DEFAULT, "_Py_RefTotal") || dlsym(RTLD_DEFAULT, "_Py_GetGlobalRefTotal"))
+        return 1; /* a debug build: debug hooks are the default */
+    for (; envp && *envp; envp++) {
+        if (!strncmp(*envp, "PYTHONDEVMODE=", 14) && (*envp)[14])
+            return 1;
+        if (!strncmp(*envp, "PYTHONMALLOC=", 13) && strstr(*envp + 13, "debug"))
+            return 1;
+    }
+    return argv_dev_mode(argc, argv);
+}
+
+static int deferred_activation(void *unused)
+{
+    if (!atomic_exchange(&activated, 1)) {
+        if (api.AddAuditHook(audit_hook, NULL) != 0)
+            pa_log("cannot install the audit hook");
+        activate_once();
+        if (atomic_exchange(&startup_open, 0))
+            pa_session_main_starts();
+    }
+    return 0;
+}
+
+void pa_py_poll_activation(void)
+{
+    if (PA_LIKELY(!atomic_load_explicit(&deferred, memory_order_relaxed)) ||
+        atomic_load_explicit(&scheduled, memory_order_relaxed) || !pa_py.IsInitialized() ||
+        atomic_exchange(&scheduled, 1))
+        return;
+    if (api.AddPendingCall(deferred_activation, NULL) != 0)
+        atomic_store(&scheduled, 0); /* queue full: the next allocation tries again */
+}
+
+void pa_py_preinit(int argc, char **argv, char **envp)
+{
+    if (debug_allocator_expected(argc, argv, envp))
+        atomic_store(&deferred, 1);
+    else if (api.AddAuditHook(audit_hook, NULL) != 0)
         pa_log("cannot install the audit hook; Python support off");
     if (api.AppendInittab("pyagent", init_module) != 0)
         pa_log("cannot register the built-in module pyagent");

@@ -38,8 +38,13 @@ extern atomic_int pa_py_ready;
  * done). Called from the constructor. */
 int pa_py_detect(void);
 
-/* Before Py_Initialize: installs the audit hook and registers module `pyagent`. */
-void pa_py_preinit(void);
+/* Before Py_Initialize: installs the audit hook (or, when the debug allocator will
+ * be on, arranges a deferred activation) and registers module `pyagent`. */
+void pa_py_preinit(int argc, char **argv, char **envp);
+
+/* For the deferred activation: called by allocation hooks during start-up; schedules
+ * activation once the interpreter is initialised. Cheap when there is nothing to do. */
+void pa_py_poll_activation(void);
 
 /* Whether a code address lies in the interpreter (libpython or the executable that
  * links it in). False until the interpreter is ready. */

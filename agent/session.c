@@ -73,7 +73,7 @@ int pa_session_init(int argc, char **argv, char **envp)
     }
     if (is_python) {
         atomic_store(&pa_phase_flags, PA_BLK_STARTUP);
-        pa_py_preinit();
+        pa_py_preinit(argc, argv, envp);
     } else {
         pa_writer_allow();
     }

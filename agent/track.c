@@ -31,6 +31,8 @@ void pa_track_alloc(void *p, size_t size, unsigned allocator, const void *caller
     pa_thread_t *t = pa_thread_get();
     uint64_t now = pa_now_ns();
     uint64_t phase = atomic_load_explicit(&pa_phase_flags, memory_order_relaxed);
+    if (PA_UNLIKELY(phase & PA_BLK_STARTUP))
+        pa_py_poll_activation();
     uint32_t stack = pa_stack_capture(t, allocator, want_native(caller, phase), caller);
     uint64_t sz = size & PA_BLK_SIZE_MASK;
     pa_block_t b = { (uintptr_t)p, sz | phase, stack, t ? t->serial : 0, now };

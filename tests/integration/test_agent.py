@@ -127,6 +127,20 @@ def activation_with_c_m_and_stdin():
 
 
 @test
+def debug_allocator_modes_unaffected():
+    # CPython frees audit hook entries with the allocator of the moment: a hook added
+    # before init must not meet the debug allocator (-X dev, PYTHONMALLOC=debug).
+    code = "import pyagent; x = [bytearray(3000) for _ in range(50)]; print(pyagent.active())"
+    for flags, extra in ((["-X", "dev"], {}), ([], {"PYTHONMALLOC": "debug"}), ([], {"PYTHONDEVMODE": "1"})):
+        with tempfile.TemporaryDirectory() as d:
+            base = run([ARGS.python, *flags, "-c", code.replace("import pyagent; ", "").replace("pyagent.active()", "True")],
+                       d, lib=False, **extra)
+            mine = run([ARGS.python, *flags, "-c", code], d, PYAGENT_LEAK_REPORT="off", **extra)
+            assert (base.returncode, base.stdout) == (mine.returncode, mine.stdout) == (0, "True\n"), (flags, extra, mine)
+            assert json.loads(cli("summary", only_trace(d), "--json").stdout)["complete"]
+
+
+@test
 def non_python_processes_unaffected():
     with tempfile.TemporaryDirectory() as d:
         for cmd in (["/bin/true"], ["sh", "-c", "echo hi; echo err >&2; exit 3"], ["ls", "/"]):
