@@ -28,6 +28,9 @@ static shard_t shards[SHARDS];
 typedef struct agg_slot { uint64_t key, bytes, count; } agg_slot_t;
 typedef struct agg { pa_spin_t lock; uint32_t mask, used; agg_slot_t *slots; } agg_t;
 static agg_t freed_at_shutdown;
+static uint64_t inherited_before; /* set in a forked child; read at its exit */
+
+void pa_heap_set_inherited_before(uint64_t t_ns) { inherited_before = t_ns; }
 
 
 int pa_heap_init(void) { return 0; }
@@ -213,7 +216,7 @@ void pa_heap_leaks(pa_leak_emit_fn emit, void *ctx)
             const pa_block_t *b = &s->slots[i];
             if (!b->ptr)
                 continue;
-            uint32_t flags = (b->size & PA_BLK_STARTUP ? PA_LEAK_STARTUP : 0) |
+            uint32_t flags = (b->size & PA_BLK_STARTUP || b->t_ns < inherited_before ? PA_LEAK_STARTUP : 0) |
                              (b->size & PA_BLK_SHUTDOWN ? PA_LEAK_SHUTDOWN : 0);
             agg_add(&all, (uint64_t)b->stack << 32 | flags, b->size & PA_BLK_SIZE_MASK, 1);
         }

@@ -39,6 +39,10 @@ typedef void (*pa_leak_emit_fn)(void *ctx, uint32_t stack, uint32_t leak_flags, 
                                 uint64_t count);
 void pa_heap_leaks(pa_leak_emit_fn emit, void *ctx);
 
+/* In a forked child: blocks allocated before `t_ns` were inherited from the parent and
+ * are reported like start-up blocks (the parent reports them itself). */
+void pa_heap_set_inherited_before(uint64_t t_ns);
+
 /* Bytes the table itself occupies. */
 uint64_t pa_heap_table_bytes(void);
 

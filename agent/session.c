@@ -260,4 +260,5 @@ void pa_session_fork_child(void)
     pa_thread_fork_child();
     pa_writer_fork_child();
     process_identity();
+    pa_heap_set_inherited_before(start_mono);
 }

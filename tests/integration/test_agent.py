@@ -255,6 +255,29 @@ def native_and_python_frames_merge_in_call_order():
 
 
 @test
+def forked_child_reports_its_own_leaks():
+    code = ("import os, ctypes\n"
+            "libc = ctypes.CDLL('libc.so.6'); libc.malloc.restype = ctypes.c_void_p\n"
+            "def parent_leak(): libc.malloc(777777)\n"
+            "def child_leak(): libc.malloc(4444)\n"
+            "parent_leak()\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    child_leak(); os._exit(0)\n"
+            "os.waitpid(pid, 0)\n"
+            "print(pid)\n")
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off")
+        child = os.path.join(d, "pyagent-%s.trace" % r.stdout.strip())
+        parent = next(t for t in traces_in(d) if t != child)
+        funcs = lambda t: {python_function(l): l["bytes"] for l in leaks_json(t)["leaks"]}
+        assert funcs(parent).get("parent_leak") == 777777 and "child_leak" not in funcs(parent), funcs(parent)
+        assert funcs(child).get("child_leak") == 4444 and "parent_leak" not in funcs(child), funcs(child)
+        inherited = {python_function(l) for l in leaks_json(child, "--all")["leaks"] if l["residue"]}
+        assert "parent_leak" in inherited
+
+
+@test
 def leak_report_destinations():
     with tempfile.TemporaryDirectory() as d:
         code = "import ctypes; ctypes.CDLL('libc.so.6').malloc(777)"
