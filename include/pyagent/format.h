@@ -98,7 +98,7 @@ enum pa_checkpoint {
 
 enum pa_leak_flags {
     PA_LEAK_FREED_AT_SHUTDOWN = 1u << 0, /* live at PROGRAM_END, freed before EXIT */
-    PA_LEAK_STARTUP = 1u << 1,           /* allocated before the interpreter was ready */
+    PA_LEAK_STARTUP = 1u << 1,           /* before the program's code ran; in a fork child: inherited */
     PA_LEAK_SHUTDOWN = 1u << 2,          /* allocated after PROGRAM_END */
 };
 
