@@ -158,8 +158,10 @@ static void append_stats(void)
 
 void pa_session_exit(void)
 {
-    /* a vfork child shares our memory and must not touch the parent's state */
-    if (!pa_tracking() || getpid() != pid || atomic_exchange(&exited, 1))
+    /* A vfork child shares our memory and must not touch the parent's state; and an
+     * exit from a signal handler that interrupted this thread inside the agent would
+     * wait forever for a lock the thread itself holds. */
+    if (!pa_tracking() || pa_in_agent || getpid() != pid || atomic_exchange(&exited, 1))
         return;
     int guard = pa_in_agent;
     pa_in_agent = 1;
