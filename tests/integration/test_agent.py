@@ -278,6 +278,20 @@ def forked_child_reports_its_own_leaks():
 
 
 @test
+def native_thread_leak_is_shown_with_native_frames():
+    if not ARGS.native_thread_lib:
+        return
+    code = "import ctypes; print(ctypes.CDLL(%r).run_native_thread())" % ARGS.native_thread_lib
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off")
+        assert r.stdout == "0\n", r
+        leaks = leaks_json(only_trace(d))["leaks"]
+        mine = [l for l in leaks if any(f.get("function") == "leak_in_native_thread" for f in l["stack"])]
+        assert len(mine) == 1 and mine[0]["bytes"] == 25000 and mine[0]["count"] == 25, leaks[:3]
+        assert not any(f["kind"] == "python" for f in mine[0]["stack"]), mine[0]
+
+
+@test
 def leak_report_destinations():
     with tempfile.TemporaryDirectory() as d:
         code = "import ctypes; ctypes.CDLL('libc.so.6').malloc(777)"
@@ -379,6 +393,7 @@ def main():
     ap.add_argument("--lib", required=True)
     ap.add_argument("--cli", required=True)
     ap.add_argument("--workloads")
+    ap.add_argument("--native-thread-lib", help="tests/victims/native_thread.c built as a shared library")
     ap.add_argument("-k", help="run tests whose name contains this")
     ARGS = ap.parse_args()
     passed = failed = 0
