@@ -66,7 +66,7 @@ endif()
 
 # ---- unit tests: test_<module>.c plus the module's own sources ----
 if(CMOCKA_FOUND)
-  set(PA_AGENT_UNIT_TESTS test_format test_config test_map test_heap test_tables test_symtab)
+  set(PA_AGENT_UNIT_TESTS test_format test_config test_map test_heap test_tables test_symtab test_counters)
   set(test_format_SRC)
   set(test_config_SRC agent/config.c)
   set(test_map_SRC agent/map.c agent/mem.c agent/log.c)
@@ -76,6 +76,7 @@ if(CMOCKA_FOUND)
   set(test_tables_LIBS pa_reader_lib PkgConfig::ZSTD)
   # libc pa_mem (not mimalloc), so ASan sees every buffer the ELF parser reads into
   set(test_symtab_SRC agent/symtab.c reader/mem_libc.c)
+  set(test_counters_SRC agent/counters.c)
 
   foreach(name IN LISTS PA_AGENT_UNIT_TESTS)
     set(srcs ${CMAKE_SOURCE_DIR}/tests/${name}.c)
