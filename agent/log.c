@@ -28,14 +28,26 @@ void pa_log(const char *fmt, ...)
         m = 0;
     n += (size_t)m < sizeof(buf) - n - 1 ? (size_t)m : sizeof(buf) - n - 2;
     buf[n++] = '\n';
-    for (size_t off = 0; off < n;) {
-        ssize_t w = write(2, buf + off, n - off);
-        if (w <= 0 && errno != EINTR)
-            break;
-        if (w > 0)
-            off += (size_t)w;
-    }
+    pa_write_all(2, buf, n);
     errno = saved;
+}
+
+int pa_write_all(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }
 
 int pa_log_count(void) { return atomic_load(&lines); }

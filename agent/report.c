@@ -30,19 +30,6 @@ static int open_destination(void)
     return fd;
 }
 
-static void write_text(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
 static pa_trace_t *load_own_tables(const uint8_t *header, size_t header_len)
 {
     pa_trace_t *t = pa_trace_new();
@@ -75,7 +62,7 @@ void pa_report_leaks(const uint8_t *header, size_t header_len)
     if (t && pa_leaks_render(t, &o, &out) == 0) {
         int fd = open_destination();
         if (fd >= 0) {
-            write_text(fd, pa_sbuf_cstr(&out), out.len);
+            pa_write_all(fd, pa_sbuf_cstr(&out), out.len);
             if (fd != 2)
                 close(fd);
         }

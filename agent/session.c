@@ -80,15 +80,23 @@ int pa_session_init(int argc, char **argv, char **envp)
     return pa_cfg.alloc ? 0 : -1;
 }
 
+/* The INTERP record: written to the record log at activation and, when known by
+ * then, to the file header. */
+static void interp_body(pa_rec_t *r)
+{
+    const char *v = pa_py_version(), *lib = pa_py_stdlib();
+    r->n = 0;
+    pa_rec_str(r, v, strlen(v));
+    pa_rec_u(r, (uint64_t)pa_py.minor);
+    pa_rec_str(r, lib, strlen(lib));
+    pa_rec_u(r, activated_ns);
+}
+
 void pa_session_python_ready(void)
 {
     activated_ns = pa_now_ns();
-    pa_rec_t r = { 0 };
-    const char *v = pa_py_version(), *lib = pa_py_stdlib();
-    pa_rec_str(&r, v, strlen(v));
-    pa_rec_u(&r, (uint64_t)pa_py.minor);
-    pa_rec_str(&r, lib, strlen(lib));
-    pa_rec_u(&r, activated_ns);
+    pa_rec_t r;
+    interp_body(&r);
     pa_tables_lock();
     pa_tab_append(PA_REC_INTERP, &r);
     pa_tables_unlock();
@@ -201,25 +209,12 @@ size_t pa_session_header(uint8_t *buf, size_t cap, int with_interp)
     for (int i = 0; i < shown; i++)
         pa_rec_str(r, argv_saved[i], strlen(argv_saved[i]));
     pa_rec_str(r, exe, strlen(exe));
-    if (1 + PA_VARINT_MAX + r->n <= cap) {
-        buf[n++] = PA_REC_PROCESS;
-        n += pa_varint_put(buf + n, r->n);
-        memcpy(buf + n, r->b, r->n);
-        n += r->n;
-    }
+    if (PA_REC_FRAMED(r) <= cap)
+        n += pa_rec_frame(buf, PA_REC_PROCESS, r);
     if (with_interp && atomic_load(&pa_py_ready)) {
-        const char *v = pa_py_version(), *lib = pa_py_stdlib();
-        r->n = 0;
-        pa_rec_str(r, v, strlen(v));
-        pa_rec_u(r, (uint64_t)pa_py.minor);
-        pa_rec_str(r, lib, strlen(lib));
-        pa_rec_u(r, activated_ns);
-        if (n + 1 + PA_VARINT_MAX + r->n <= cap) {
-            buf[n++] = PA_REC_INTERP;
-            n += pa_varint_put(buf + n, r->n);
-            memcpy(buf + n, r->b, r->n);
-            n += r->n;
-        }
+        interp_body(r);
+        if (n + PA_REC_FRAMED(r) <= cap)
+            n += pa_rec_frame(buf + n, PA_REC_INTERP, r);
     }
     pa_mem_free(r);
     return n;

@@ -31,9 +31,18 @@ void pa_rec_str(pa_rec_t *r, const char *s, size_t n)
     r->n += n;
 }
 
+size_t pa_rec_frame(uint8_t *out, uint8_t tag, const pa_rec_t *body)
+{
+    size_t n = 0;
+    out[n++] = tag;
+    n += pa_varint_put(out + n, body->n);
+    memcpy(out + n, body->b, body->n);
+    return n + body->n;
+}
+
 int pa_tab_append(uint8_t tag, const pa_rec_t *body)
 {
-    size_t need = log_len + 1 + PA_VARINT_MAX + body->n;
+    size_t need = log_len + PA_REC_FRAMED(body);
     if (need > log_cap) {
         size_t cap = log_cap ? log_cap * 2 : 1 << 16;
         while (cap < need)
@@ -44,10 +53,7 @@ int pa_tab_append(uint8_t tag, const pa_rec_t *body)
         log_buf = p;
         log_cap = cap;
     }
-    log_buf[log_len++] = tag;
-    log_len += pa_varint_put(log_buf + log_len, body->n);
-    memcpy(log_buf + log_len, body->b, body->n);
-    log_len += body->n;
+    log_len += pa_rec_frame(log_buf + log_len, tag, body);
     return 0;
 }
 

@@ -20,6 +20,12 @@ typedef struct pa_rec {
 static inline void pa_rec_u(pa_rec_t *r, uint64_t v) { r->n += pa_varint_put(r->b + r->n, v); }
 void pa_rec_str(pa_rec_t *r, const char *s, size_t n);
 
+/* Bytes a framed record (tag, length, body) takes at most. */
+#define PA_REC_FRAMED(body) (1 + PA_VARINT_MAX + (body)->n)
+
+/* Writes tag, varint length and body at out (PA_REC_FRAMED bytes of room). @return bytes written. */
+size_t pa_rec_frame(uint8_t *out, uint8_t tag, const pa_rec_t *body);
+
 /* All functions below require pa_tables_lock() unless they say otherwise. The lock
  * is a leaf for hooks: nothing that takes another agent lock runs under it. */
 void pa_tables_lock(void);

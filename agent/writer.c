@@ -126,20 +126,11 @@ static int move_high(int low)
 
 static int write_all(const void *p, size_t n)
 {
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            pa_log("cannot write the trace %s: %s; trace stops here", path, w < 0 ? strerror(errno) : "short write");
-            trace_off = 1;
-            return -1;
-        }
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    if (pa_write_all(fd, p, n) == 0)
+        return 0;
+    pa_log("cannot write the trace %s: %s; trace stops here", path, strerror(errno));
+    trace_off = 1;
+    return -1;
 }
 
 static int write_skippable(uint32_t magic, const void *payload, size_t n)
