@@ -95,13 +95,16 @@ static void sift_down(struct cursor *h, size_t n, size_t i)
     }
 }
 
-/* Loads the cursor's next event. @return 0, or -1 when the record is exhausted
- * (records were validated when fed, so a decode error cannot happen here). */
+/* Loads the cursor's next alloc or free; samples do not touch the heap. @return 0, or
+ * -1 when the record is exhausted (records were validated when fed, so a decode error
+ * cannot happen here). */
 static int cur_advance(struct cursor *c)
 {
-    if (c->p >= c->end)
-        return -1;
-    return pa_ev_next(&c->p, c->end, &c->t, &c->ptr, &c->ev);
+    do {
+        if (c->p >= c->end || pa_ev_next(&c->p, c->end, &c->t, &c->ptr, &c->ev) < 0)
+            return -1;
+    } while (c->ev.type == PA_EV_SAMPLE);
+    return 0;
 }
 
 static int apply(struct livemap *m, struct pa_replay *r, const struct pa_ev *ev)

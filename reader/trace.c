@@ -200,15 +200,23 @@ static int rec_node(pa_trace_t *t, struct rd *r)
     return 0;
 }
 
+/* The agent writes a thread again when it learns the thread's name (Python names it
+ * after it started), so a repeated serial updates the name instead of being a duplicate. */
 static int rec_thread(pa_trace_t *t, struct rd *r)
 {
     uint64_t v[4];
-    void *item;
+    int dup;
     int rc = rd_u64s(r, v, 4);
-    if (rc < 0 || (rc = table_add(t, &t->threads, v[0], &item)) < 0 || !item)
+    if (rc < 0)
         return rc;
-    struct pa_thread *th = item;
-    th->serial = v[0], th->tid = v[1], th->start_ns = v[2], th->name_sid = v[3];
+    struct pa_thread *th = pa_table_get(&t->threads, v[0]);
+    if (!th) {
+        if (!(th = pa_table_add(&t->threads, v[0], &dup)))
+            return RD_OOM;
+        th->serial = v[0], th->tid = v[1], th->start_ns = v[2];
+    }
+    if (v[3])
+        th->name_sid = v[3];
     return 0;
 }
 
@@ -218,42 +226,145 @@ static void see_time(pa_trace_t *t, uint64_t ns)
         t->last_ns = ns;
 }
 
-/* Validates all events first so a bad record changes nothing. */
-static int rec_events(pa_trace_t *t, struct rd *r)
+/* What one EVENTS record holds, from its validation pass. */
+struct ev_tally {
+    uint64_t n[PA_EV_SAMPLE + 1], alloc_bytes, nvals, last_t;
+};
+
+/* A sample with more values than the SAMPLING record has events cannot be named. A
+ * SAMPLING record that comes later is checked when analysing (extra values ignored). */
+static int sample_fits(const pa_trace_t *t, const struct pa_ev *ev)
 {
-    struct pa_evrec e = { 0 };
-    uint64_t n[3] = { 0 }, ptr = 0, tm;
-    struct pa_ev ev;
-    if (rd_u64(r, &e.serial) < 0 || rd_u64(r, &e.base_ns) < 0)
-        return RD_BAD;
+    return ev->type != PA_EV_SAMPLE || !t->sampling.present || ev->nvals <= t->sampling.n;
+}
+
+static int validate_events(const pa_trace_t *t, struct rd *r, uint64_t base_ns, struct ev_tally *y)
+{
     const uint8_t *body = r->p;
-    tm = e.base_ns;
+    uint64_t ptr = 0, tm = base_ns;
+    struct pa_ev ev;
     while (r->p < r->end) {
+        const uint8_t *at = r->p;
         if (pa_ev_next(&r->p, r->end, &tm, &ptr, &ev) < 0) {
             snprintf(r->why, sizeof r->why, "bad event at body offset %zu", (size_t)(r->p - body));
             return RD_BAD;
         }
-        n[ev.type]++;
+        if (!sample_fits(t, &ev)) {
+            snprintf(r->why, sizeof r->why, "sample at body offset %zu has %u values, SAMPLING has %zu events",
+                     (size_t)(at - body), ev.nvals, t->sampling.n);
+            return RD_BAD;
+        }
+        y->n[ev.type]++;
+        y->nvals += ev.nvals;
         if (ev.type == PA_EV_ALLOC)
-            n[0] += ev.size;
+            y->alloc_bytes += ev.size;
     }
-    e.len = (size_t)(r->end - body);
-    if (e.len && t->ev_bytes + e.len <= PA_REPLAY_MAX_BYTES) {
-        if (pa_vec_reserve((void **)&t->evrecs, &t->evrecs_cap, t->nevrecs + 1, sizeof e) < 0 ||
-            !(e.body = pa_mem_alloc(e.len)))
-            return RD_OOM;
-        memcpy(e.body, body, e.len);
-        t->evrecs[t->nevrecs++] = e;
-        t->ev_bytes += e.len;
-    } else if (e.len) {
-        t->ev_truncated = 1;
-    }
-    t->counts.event_records++;
-    t->counts.alloc_bytes += n[0];
-    t->counts.allocs += n[PA_EV_ALLOC];
-    t->counts.frees += n[PA_EV_FREE];
-    see_time(t, tm);
+    y->last_t = tm;
     return 0;
+}
+
+/* Keeps the record's bytes for the heap replay (records of samples only are not needed). */
+static int keep_for_replay(pa_trace_t *t, struct pa_evrec *e, const uint8_t *body)
+{
+    if (t->ev_bytes + e->len > PA_REPLAY_MAX_BYTES) {
+        t->ev_truncated = 1;
+        return 0;
+    }
+    if (pa_vec_reserve((void **)&t->evrecs, &t->evrecs_cap, t->nevrecs + 1, sizeof *e) < 0 ||
+        !(e->body = pa_mem_alloc(e->len)))
+        return RD_OOM;
+    memcpy(e->body, body, e->len);
+    t->evrecs[t->nevrecs++] = *e;
+    t->ev_bytes += e->len;
+    return 0;
+}
+
+/* Second pass over a validated record: room is reserved first, so a record's samples
+ * are kept whole or (out of memory, over the cap) not at all. */
+static int keep_samples(pa_trace_t *t, const struct pa_evrec *e, const uint8_t *body, const struct ev_tally *y)
+{
+    uint64_t ns = y->n[PA_EV_SAMPLE], ptr = 0, tm = e->base_ns;
+    uint64_t bytes = (t->nsamples + ns) * sizeof(struct pa_sample) + (t->nsvals + y->nvals) * sizeof(uint64_t);
+    struct pa_ev ev;
+    if (bytes > PA_SAMPLES_MAX_BYTES) {
+        t->counts.samples_not_kept += ns;
+        return 0;
+    }
+    if (pa_vec_reserve((void **)&t->samples, &t->samples_cap, t->nsamples + ns, sizeof *t->samples) < 0 ||
+        pa_vec_reserve((void **)&t->svals, &t->svals_cap, t->nsvals + y->nvals, sizeof *t->svals) < 0)
+        return RD_OOM;
+    for (const uint8_t *p = body, *end = body + e->len; p < end;) {
+        pa_ev_next(&p, end, &tm, &ptr, &ev);
+        if (ev.type != PA_EV_SAMPLE)
+            continue;
+        t->samples[t->nsamples++] = (struct pa_sample){ ev.t, e->serial, ev.stack, t->nsvals, ev.nvals };
+        for (uint32_t i = 0; i < ev.nvals; i++)
+            pa_varint_get(&ev.vals, end, &t->svals[t->nsvals++]);
+    }
+    return 0;
+}
+
+/* Validates all events first so a bad record changes nothing. */
+static int rec_events(pa_trace_t *t, struct rd *r)
+{
+    struct pa_evrec e = { 0 };
+    struct ev_tally y = { { 0 }, 0, 0, 0 };
+    int rc;
+    if (rd_u64(r, &e.serial) < 0 || rd_u64(r, &e.base_ns) < 0)
+        return RD_BAD;
+    const uint8_t *body = r->p;
+    if ((rc = validate_events(t, r, e.base_ns, &y)) < 0)
+        return rc;
+    e.len = (size_t)(r->end - body);
+    if (y.n[PA_EV_ALLOC] + y.n[PA_EV_FREE] && (rc = keep_for_replay(t, &e, body)) < 0)
+        return rc;
+    if (y.n[PA_EV_SAMPLE] && (rc = keep_samples(t, &e, body, &y)) < 0)
+        return rc;
+    t->counts.event_records++;
+    t->counts.alloc_bytes += y.alloc_bytes;
+    t->counts.allocs += y.n[PA_EV_ALLOC];
+    t->counts.frees += y.n[PA_EV_FREE];
+    t->counts.samples += y.n[PA_EV_SAMPLE];
+    see_time(t, y.last_t);
+    return 0;
+}
+
+/* mode, rate, signal, n, then n x (name, perf type, perf config, flags). */
+static int rec_sampling(pa_trace_t *t, struct rd *r)
+{
+    struct pa_sampling s = { 0 };
+    uint64_t v[4];
+    int rc = rd_u64s(r, v, 4);
+    if (rc < 0)
+        return rc;
+    if (v[3] > PA_SAMPLE_MAX_EVENTS) {
+        snprintf(r->why, sizeof r->why, "%llu events exceed the limit of %d", (unsigned long long)v[3],
+                 PA_SAMPLE_MAX_EVENTS);
+        return RD_BAD;
+    }
+    for (s.n = 0; s.n < v[3]; s.n++) {
+        struct pa_sample_event *ev = &s.ev[s.n];
+        uint64_t f[3];
+        if ((rc = rd_str(r, &ev->name)) < 0)
+            goto fail;
+        if ((rc = rd_u64s(r, f, 3)) < 0) {
+            s.n++; /* its name is freed below */
+            goto fail;
+        }
+        ev->type = f[0], ev->config = f[1], ev->flags = f[2];
+    }
+    if (t->sampling.present) {
+        t->counts.duplicate_ids++;
+        goto fail;
+    }
+    s.present = 1;
+    s.mode = v[0], s.rate = v[1], s.signal = v[2];
+    t->sampling = s;
+    return 0;
+fail:
+    for (size_t i = 0; i < s.n; i++)
+        pa_mem_free(s.ev[i].name);
+    return rc;
 }
 
 static int rec_checkpoint(pa_trace_t *t, struct rd *r)
@@ -335,6 +446,7 @@ static const struct {
     [PA_REC_THREAD] = { "THREAD", rec_thread },          [PA_REC_EVENTS] = { "EVENTS", rec_events },
     [PA_REC_CHECKPOINT] = { "CHECKPOINT", rec_checkpoint }, [PA_REC_LEAK] = { "LEAK", rec_leak },
     [PA_REC_STATS] = { "STATS", rec_stats },             [PA_REC_NOTE] = { "NOTE", rec_note },
+    [PA_REC_SAMPLING] = { "SAMPLING", rec_sampling },
 };
 
 /* Decodes one record at *pos; sets err on failure. */
@@ -382,18 +494,38 @@ int pa_trace_feed(pa_trace_t *t, const uint8_t *records, size_t len, char *err, 
     return 0;
 }
 
+/* stack, n, n x value: the values are checked here and decoded again by the user. */
+static int sample_fields(const uint8_t **q, const uint8_t *end, struct pa_ev *ev)
+{
+    uint64_t n, v;
+    if (pa_varint_get(q, end, &ev->stack) < 0 || pa_varint_get(q, end, &n) < 0 || n > PA_SAMPLE_MAX_EVENTS)
+        return -1;
+    ev->vals = *q;
+    ev->nvals = (uint32_t)n;
+    for (uint64_t i = 0; i < n; i++)
+        if (pa_varint_get(q, end, &v) < 0)
+            return -1;
+    return 0;
+}
+
 int pa_ev_next(const uint8_t **p, const uint8_t *end, uint64_t *t, uint64_t *ptr, struct pa_ev *ev)
 {
     const uint8_t *q = *p;
-    uint64_t dt, dptr;
+    uint64_t dt, dptr = 0;
     ev->type = *q++;
-    if ((ev->type != PA_EV_ALLOC && ev->type != PA_EV_FREE) || pa_varint_get(&q, end, &dt) < 0 ||
-        pa_varint_get(&q, end, &dptr) < 0)
-        return -1;
     ev->size = ev->stack = 0;
-    if (ev->type == PA_EV_ALLOC &&
-        (pa_varint_get(&q, end, &ev->size) < 0 || pa_varint_get(&q, end, &ev->stack) < 0))
+    ev->nvals = 0;
+    ev->vals = NULL;
+    if (ev->type < PA_EV_ALLOC || ev->type > PA_EV_SAMPLE || pa_varint_get(&q, end, &dt) < 0)
         return -1;
+    if (ev->type == PA_EV_SAMPLE) {
+        if (sample_fields(&q, end, ev) < 0)
+            return -1;
+    } else if (pa_varint_get(&q, end, &dptr) < 0 ||
+               (ev->type == PA_EV_ALLOC &&
+                (pa_varint_get(&q, end, &ev->size) < 0 || pa_varint_get(&q, end, &ev->stack) < 0))) {
+        return -1;
+    }
     *t += dt;
     *ptr += (uint64_t)pa_unzigzag(dptr);
     ev->t = *t;

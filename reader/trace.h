@@ -31,8 +31,30 @@ struct pa_interp {
 };
 
 struct pa_thread {
-    uint64_t serial, tid, start_ns, name_sid;
+    uint64_t serial, tid, start_ns, name_sid; /* name_sid: the last nonzero one seen */
     const char *name; /* resolved by pa_trace_finish; NULL when unnamed */
+};
+
+/* CPU sampling set-up (PA_REC_SAMPLING; the first record wins). A record with more
+ * events than PA_SAMPLE_MAX_EVENTS is rejected, so every array here is fixed-size. */
+#define PA_SAMPLE_MAX_EVENTS 8
+struct pa_sample_event {
+    char *name;                   /* "task-clock", "instructions" ... never NULL */
+    uint64_t type, config, flags; /* perf_event_attr type and config; PA_EVF_* */
+};
+
+struct pa_sampling {
+    int present;
+    uint64_t mode, rate, signal; /* enum pa_sample_mode, Hz or period, signal number */
+    size_t n;
+    struct pa_sample_event ev[PA_SAMPLE_MAX_EVENTS];
+};
+
+/* One PA_EV_SAMPLE. Values: pa_trace_sample_value. */
+struct pa_sample {
+    uint64_t t, serial, stack; /* stack 0: no frames */
+    uint64_t voff;             /* where its values start in the model's value pool */
+    uint32_t n;                /* values present, <= PA_SAMPLE_MAX_EVENTS */
 };
 
 struct pa_checkpoint_info {
@@ -50,6 +72,8 @@ struct pa_counts {
     uint64_t records, unknown_records, bad_records, duplicate_ids;
     uint64_t allocs, frees, alloc_bytes, event_records;
     uint64_t checkpoints, leak_records, notes;
+    uint64_t samples;           /* PA_EV_SAMPLE events decoded */
+    uint64_t samples_not_kept;  /* of which beyond PA_SAMPLES_MAX_BYTES (not analysed) */
 };
 
 /* Blocks still live at the end of the replay, grouped by stack. */
@@ -89,6 +113,9 @@ struct pa_frame {
 
 /* Event bodies kept for the replay, at most (memory bound for huge traces). */
 #define PA_REPLAY_MAX_BYTES (1ull << 30)
+/* Memory kept for samples (40 bytes each plus 8 per value), at most; beyond it samples
+ * are only counted (pa_counts.samples_not_kept). */
+#define PA_SAMPLES_MAX_BYTES (1ull << 30)
 /* Diagnostics and notes kept as text (more are only counted). */
 #define PA_MAX_MESSAGES 64
 
@@ -127,6 +154,12 @@ size_t pa_trace_diags(const pa_trace_t *t, const char *const **out);
 uint64_t pa_trace_diag_count(const pa_trace_t *t); /* including those not kept */
 /* The STATS values present (indexed by enum pa_stat); *n = 0 without a STATS record. */
 const uint64_t *pa_trace_stats(const pa_trace_t *t, size_t *n);
+/* Never NULL; ->present says whether a SAMPLING record was seen. */
+const struct pa_sampling *pa_trace_sampling(const pa_trace_t *t);
+/* Samples kept, sorted by thread serial, then time, then file order. */
+size_t pa_trace_samples(const pa_trace_t *t, const struct pa_sample **out);
+/* Value i of sample s (0 when the sample has fewer values). */
+uint64_t pa_trace_sample_value(const pa_trace_t *t, const struct pa_sample *s, size_t i);
 /* Number of stack nodes defined. */
 size_t pa_trace_node_count(const pa_trace_t *t);
 

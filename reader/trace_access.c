@@ -46,6 +46,10 @@ void pa_trace_free(pa_trace_t *t)
     pa_mem_free(t->evrecs);
     free_strv(t->notes, t->nnotes);
     free_strv(t->diags, t->ndiags);
+    for (size_t i = 0; i < t->sampling.n; i++)
+        pa_mem_free(t->sampling.ev[i].name);
+    pa_mem_free(t->samples);
+    pa_mem_free(t->svals);
     pa_mem_free(t->thread_view);
     pa_replay_clear(&t->replay);
     pa_mem_free(t);
@@ -140,6 +144,17 @@ static int build_threads(pa_trace_t *t)
     return 0;
 }
 
+/* voff grows in file order, so it makes the order total (pa_vec_sort is not stable). */
+static int sample_cmp(const void *a, const void *b)
+{
+    const struct pa_sample *x = a, *y = b;
+    if (x->serial != y->serial)
+        return x->serial < y->serial ? -1 : 1;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->voff > y->voff) - (x->voff < y->voff);
+}
+
 void pa_trace_finish(pa_trace_t *t)
 {
     if (t->finished)
@@ -148,6 +163,7 @@ void pa_trace_finish(pa_trace_t *t)
      * every accessor stays safe: stack walks check t->finished. */
     t->finished = resolve_nodes(t) == 0;
     build_threads(t);
+    pa_vec_sort(t->samples, t->nsamples, sizeof *t->samples, sample_cmp);
     pa_replay_clear(&t->replay);
     pa_replay_run(t);
     t->replay.truncated = t->ev_truncated;
@@ -162,6 +178,19 @@ struct pa_file_info *pa_trace_file(pa_trace_t *t) { return &t->file; }
 uint64_t pa_trace_last_ns(const pa_trace_t *t) { return t->last_ns; }
 size_t pa_trace_node_count(const pa_trace_t *t) { return t->nodes.n; }
 uint64_t pa_trace_diag_count(const pa_trace_t *t) { return t->diag_count; }
+
+const struct pa_sampling *pa_trace_sampling(const pa_trace_t *t) { return &t->sampling; }
+
+size_t pa_trace_samples(const pa_trace_t *t, const struct pa_sample **out)
+{
+    *out = t->samples;
+    return t->nsamples;
+}
+
+uint64_t pa_trace_sample_value(const pa_trace_t *t, const struct pa_sample *s, size_t i)
+{
+    return i < s->n ? t->svals[s->voff + i] : 0;
+}
 
 const struct pa_checkpoint_info *pa_trace_checkpoint(const pa_trace_t *t, unsigned kind)
 {

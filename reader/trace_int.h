@@ -60,6 +60,12 @@ struct pa_trace {
     size_t ndiags, diags_cap;
     uint64_t diag_count;
 
+    struct pa_sampling sampling;
+    struct pa_sample *samples; /* sorted by finish */
+    size_t nsamples, samples_cap;
+    uint64_t *svals; /* sample values, n per sample at its voff */
+    size_t nsvals, svals_cap;
+
     struct pa_thread *thread_view; /* threads sorted by serial, built by finish */
     struct pa_replay replay;
     int finished;
@@ -69,10 +75,13 @@ struct pa_trace {
 struct pa_ev {
     unsigned type; /* enum pa_event */
     uint64_t t, ptr, size, stack;
+    uint32_t nvals;       /* SAMPLE: number of values (<= PA_SAMPLE_MAX_EVENTS) */
+    const uint8_t *vals;  /* SAMPLE: its first value varint (all were checked) */
 };
 
 /* Decodes the event at *p (< end), advancing *p; *t and *ptr carry the running time
- * and pointer of the record. @return 0, or -1 (malformed or unknown type). */
+ * and pointer of the record (a SAMPLE has no pointer and leaves *ptr alone).
+ * @return 0, or -1 (malformed, unknown type, or a sample with too many values). */
 int pa_ev_next(const uint8_t **p, const uint8_t *end, uint64_t *t, uint64_t *ptr, struct pa_ev *ev);
 
 /* Replays t->evrecs into t->replay (replay.c). @return 0, or -1 out of memory

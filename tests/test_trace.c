@@ -281,6 +281,126 @@ static void test_trace_bad_event_rejects_record(void **state)
     pa_tb_free(b);
 }
 
+static const struct pa_tb_event two_events[] = {
+    { "task-clock", 1, 1, PA_EVF_LEADER | PA_EVF_TIME },
+    { "instructions", 0, 1, PA_EVF_MULTIPLEXED },
+};
+
+static void test_trace_samples_decode(void **state)
+{
+    pa_tb_t *b = pa_tb_new();
+    char err[256];
+    pa_tb_sampling(b, PA_SAMPLE_FREQ, 999, 38, 2, two_events);
+    pa_tb_thread(b, 2, 202, 5, 0);
+    pa_tb_events_begin(b, 2, 1000);
+    pa_tb_ev_alloc(b, 1000, 0x5000, 64, 9);
+    pa_tb_ev_sample(b, 1100, 7, 2, (uint64_t[]){ 1000000, 300 });
+    pa_tb_ev_free(b, 1200, 0x5000); /* its delta is against the alloc: samples carry no pointer */
+    pa_tb_ev_sample(b, 1300, 0, 1, (uint64_t[]){ 5 });
+    pa_tb_events_end(b);
+    pa_tb_events_begin(b, 1, 50);
+    pa_tb_ev_sample(b, 60, 3, 0, NULL);
+    pa_tb_events_end(b);
+    pa_tb_events_begin(b, 2, 900); /* earlier than the first record of thread 2 */
+    pa_tb_ev_sample(b, 900, 4, 2, (uint64_t[]){ 1, 2 });
+    pa_tb_events_end(b);
+    pa_tb_string(b, 1, "worker");
+    pa_tb_thread(b, 2, 999, 77, 1); /* the name, learnt later; tid and start stay */
+    pa_trace_t *t = feed(b, 0, err, sizeof err);
+    const struct pa_sampling *sp = pa_trace_sampling(t);
+    assert_true(sp->present);
+    assert_int_equal(sp->mode, PA_SAMPLE_FREQ);
+    assert_int_equal(sp->rate, 999);
+    assert_int_equal(sp->signal, 38);
+    assert_int_equal(sp->n, 2);
+    assert_string_equal(sp->ev[1].name, "instructions");
+    assert_int_equal(sp->ev[1].flags, PA_EVF_MULTIPLEXED);
+    assert_int_equal(sp->ev[0].type, 1);
+    const struct pa_sample *s;
+    assert_int_equal(pa_trace_samples(t, &s), 4);
+    assert_int_equal(pa_trace_counts(t)->samples, 4);
+    uint64_t want[4][4] = { { 1, 60, 3, 0 }, { 2, 900, 4, 2 }, { 2, 1100, 7, 2 }, { 2, 1300, 0, 1 } };
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(s[i].serial, want[i][0]);
+        assert_int_equal(s[i].t, want[i][1]);
+        assert_int_equal(s[i].stack, want[i][2]);
+        assert_int_equal(s[i].n, want[i][3]);
+    }
+    assert_int_equal(pa_trace_sample_value(t, &s[2], 0), 1000000);
+    assert_int_equal(pa_trace_sample_value(t, &s[2], 1), 300);
+    assert_int_equal(pa_trace_sample_value(t, &s[3], 0), 5);
+    assert_int_equal(pa_trace_sample_value(t, &s[3], 1), 0);
+    assert_int_equal(pa_trace_replay(t)->events, 2);
+    assert_int_equal(pa_trace_replay(t)->end_count, 0); /* the free found its block */
+    assert_int_equal(pa_trace_last_ns(t), 1300);
+    const struct pa_thread *th;
+    assert_int_equal(pa_trace_threads(t, &th), 1);
+    assert_int_equal(th[0].tid, 202);
+    assert_int_equal(th[0].start_ns, 5);
+    assert_string_equal(th[0].name, "worker");
+    assert_int_equal(pa_trace_counts(t)->duplicate_ids, 0);
+    pa_trace_free(t);
+    pa_tb_free(b);
+}
+
+static void expect_bad(pa_tb_t *b, const char *want)
+{
+    char err[256];
+    pa_trace_t *t = feed(b, -1, err, sizeof err);
+    if (!strstr(err, want))
+        fail_msg("want \"%s\" in \"%s\"", want, err);
+    assert_int_equal(pa_trace_counts(t)->samples, 0);
+    const struct pa_sample *s;
+    assert_int_equal(pa_trace_samples(t, &s), 0);
+    pa_trace_free(t);
+}
+
+static void test_trace_samples_malformed(void **state)
+{
+    pa_tb_t *b = pa_tb_new();
+    uint64_t v[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    /* more values than any sample may have: the record is rejected whole */
+    pa_tb_events_begin(b, 1, 0);
+    pa_tb_ev_sample(b, 1, 1, 1, v);
+    pa_tb_ev_sample(b, 2, 1, 9, v);
+    pa_tb_events_end(b);
+    expect_bad(b, "EVENTS record: bad event at body offset");
+    /* more values than the SAMPLING record names */
+    pa_tb_sampling(b, PA_SAMPLE_PERIOD, 10000, 34, 2, two_events);
+    pa_tb_events_begin(b, 1, 0);
+    pa_tb_ev_sample(b, 1, 1, 2, v);
+    pa_tb_ev_sample(b, 2, 1, 3, v);
+    pa_tb_events_end(b);
+    expect_bad(b, "EVENTS record: sample at body offset 6 has 3 values, SAMPLING has 2 events");
+    /* a value cut off by the record end */
+    pa_tb_raw_record(b, PA_REC_EVENTS, "\x01\x00\x03\x01\x05\x02\x07", 7);
+    expect_bad(b, "EVENTS record: bad event at body offset");
+    /* too many events in SAMPLING; and one cut short after its name */
+    pa_tb_sampling(b, PA_SAMPLE_FREQ, 100, 34, 9, NULL);
+    expect_bad(b, "SAMPLING record: 9 events exceed the limit of 8");
+    pa_tb_raw_record(b, PA_REC_SAMPLING, "\x01\x64\x22\x01\x02hi\x01", 8);
+    expect_bad(b, "SAMPLING record: body too short");
+    pa_tb_free(b);
+}
+
+static void test_trace_sampling_first_wins(void **state)
+{
+    pa_tb_t *b = pa_tb_new();
+    char err[256];
+    pa_tb_sampling(b, PA_SAMPLE_FREQ, 100, 34, 1, two_events);
+    pa_tb_sampling(b, PA_SAMPLE_PERIOD, 5, 35, 2, two_events);
+    pa_tb_events_begin(b, 1, 0);
+    pa_tb_ev_sample(b, 1, 1, 1, (uint64_t[]){ 42 });
+    pa_tb_events_end(b);
+    pa_trace_t *t = feed(b, 0, err, sizeof err);
+    assert_int_equal(pa_trace_sampling(t)->rate, 100);
+    assert_int_equal(pa_trace_sampling(t)->n, 1);
+    assert_int_equal(pa_trace_counts(t)->duplicate_ids, 1);
+    assert_int_equal(pa_trace_counts(t)->samples, 1);
+    pa_trace_free(t);
+    pa_tb_free(b);
+}
+
 static void test_trace_checkpoints(void **state)
 {
     pa_tb_t *b = pa_tb_new();
@@ -344,6 +464,9 @@ int main(void)
         cmocka_unit_test(test_trace_replay_free_before_alloc_same_time),
         cmocka_unit_test(test_trace_replay_many_live_blocks),
         cmocka_unit_test(test_trace_bad_event_rejects_record),
+        cmocka_unit_test(test_trace_samples_decode),
+        cmocka_unit_test(test_trace_samples_malformed),
+        cmocka_unit_test(test_trace_sampling_first_wins),
         cmocka_unit_test(test_trace_checkpoints),
         cmocka_unit_test(test_trace_containers),
     };

@@ -151,6 +151,23 @@ void pa_tb_thread(pa_tb_t *b, uint64_t serial, uint64_t tid, uint64_t start_ns, 
     vars(b, PA_REC_THREAD, (uint64_t[]){ serial, tid, start_ns, name_sid }, 4);
 }
 
+void pa_tb_sampling(pa_tb_t *b, unsigned mode, uint64_t rate, uint64_t signal, size_t n,
+                    const struct pa_tb_event *ev)
+{
+    struct buf *r = begin(b);
+    put_var(r, mode);
+    put_var(r, rate);
+    put_var(r, signal);
+    put_var(r, n);
+    for (size_t i = 0; ev && i < n; i++) {
+        put_str(r, ev[i].name);
+        put_var(r, ev[i].type);
+        put_var(r, ev[i].config);
+        put_var(r, ev[i].flags);
+    }
+    finish(b, PA_REC_SAMPLING);
+}
+
 void pa_tb_events_begin(pa_tb_t *b, uint64_t serial, uint64_t base_ns)
 {
     struct buf *r = begin(b);
@@ -179,6 +196,18 @@ void pa_tb_ev_alloc(pa_tb_t *b, uint64_t t_ns, uint64_t ptr, uint64_t size, uint
 void pa_tb_ev_free(pa_tb_t *b, uint64_t t_ns, uint64_t ptr)
 {
     ev_head(b, PA_EV_FREE, t_ns, ptr);
+}
+
+void pa_tb_ev_sample(pa_tb_t *b, uint64_t t_ns, uint64_t stack, size_t n, const uint64_t *values)
+{
+    uint8_t type = PA_EV_SAMPLE;
+    put(&b->body, &type, 1);
+    put_var(&b->body, t_ns - b->ev_t);
+    put_var(&b->body, stack);
+    put_var(&b->body, n);
+    for (size_t i = 0; i < n; i++)
+        put_var(&b->body, values[i]);
+    b->ev_t = t_ns;
 }
 
 void pa_tb_events_end(pa_tb_t *b)

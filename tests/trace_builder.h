@@ -24,10 +24,20 @@ void pa_tb_native(pa_tb_t *b, uint64_t id, uint64_t module_sid, uint64_t symbol_
                   uint64_t symbol_off);
 void pa_tb_node(pa_tb_t *b, uint64_t id, uint64_t parent, unsigned kind, uint64_t a, uint64_t bb);
 void pa_tb_thread(pa_tb_t *b, uint64_t serial, uint64_t tid, uint64_t start_ns, uint64_t name_sid);
+/* A SAMPLING record; n may exceed PA_SAMPLE_MAX_EVENTS on purpose (then ev may be NULL:
+ * only the count is written). */
+struct pa_tb_event {
+    const char *name;
+    uint64_t type, config, flags; /* flags: PA_EVF_* */
+};
+void pa_tb_sampling(pa_tb_t *b, unsigned mode, uint64_t rate, uint64_t signal, size_t n,
+                    const struct pa_tb_event *ev);
 /* An EVENTS record: begin, any number of events (absolute times, non-decreasing), end. */
 void pa_tb_events_begin(pa_tb_t *b, uint64_t serial, uint64_t base_ns);
 void pa_tb_ev_alloc(pa_tb_t *b, uint64_t t_ns, uint64_t ptr, uint64_t size, uint64_t stack);
 void pa_tb_ev_free(pa_tb_t *b, uint64_t t_ns, uint64_t ptr);
+/* A PA_EV_SAMPLE with n values (no pointer: the record's running pointer is unchanged). */
+void pa_tb_ev_sample(pa_tb_t *b, uint64_t t_ns, uint64_t stack, size_t n, const uint64_t *values);
 void pa_tb_events_end(pa_tb_t *b);
 void pa_tb_checkpoint(pa_tb_t *b, unsigned kind, uint64_t t_ns, uint64_t live_bytes, uint64_t live_count);
 void pa_tb_leak(pa_tb_t *b, unsigned cp_kind, uint64_t stack, uint64_t bytes, uint64_t count, unsigned flags);
