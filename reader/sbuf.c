@@ -134,6 +134,15 @@ char *pa_fmt_num(char out[PA_NUM_BUFLEN], uint64_t v)
     return out;
 }
 
+char *pa_fmt_ns(char out[PA_NUM_BUFLEN], uint64_t ns)
+{
+    int secs = ns >= 1000000000u;
+    uint64_t unit = secs ? 1000000000u : 1000000u;
+    size_t n = strlen(pa_fmt_num(out, ns / unit)); /* at most 14 bytes: seconds of a u64 */
+    snprintf(out + n, PA_NUM_BUFLEN - n, ".%03u %s", (unsigned)(ns % unit / (unit / 1000)), secs ? "s" : "ms");
+    return out;
+}
+
 int pa_sbuf_num(pa_sbuf_t *sb, uint64_t v)
 {
     char tmp[PA_NUM_BUFLEN];

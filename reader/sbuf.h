@@ -38,4 +38,8 @@ int pa_sbuf_num(pa_sbuf_t *sb, uint64_t v);
  * @return out, for use as a printf argument. */
 char *pa_fmt_num(char out[PA_NUM_BUFLEN], uint64_t v);
 
+/* Formats nanoseconds as milliseconds below a second, else seconds, three decimals:
+ * 1500000 -> "1.500 ms", 2345678901 -> "2.345 s". @return out. */
+char *pa_fmt_ns(char out[PA_NUM_BUFLEN], uint64_t ns);
+
 #endif

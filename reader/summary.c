@@ -12,7 +12,8 @@ static const char *const stat_names[PA_STAT__COUNT] = {
     [PA_STAT_AGENT_BYTES] = "agent_bytes", [PA_STAT_AGENT_PEAK] = "agent_peak",
     [PA_STAT_TABLE_BYTES] = "table_bytes", [PA_STAT_ALLOCS] = "allocs",
     [PA_STAT_FREES] = "frees",             [PA_STAT_DROPPED] = "dropped",
-    [PA_STAT_STACKS] = "stacks",
+    [PA_STAT_STACKS] = "stacks",           [PA_STAT_SAMPLES] = "samples",
+    [PA_STAT_SAMPLES_LOST] = "samples_lost", [PA_STAT_SAMPLED_THREADS] = "sampled_threads",
 };
 
 char *pa_fmt_utc(char out[PA_UTC_BUFLEN], uint64_t real_ns)
@@ -156,6 +157,76 @@ static void text_agent(pa_sbuf_t *o, const pa_trace_t *t)
         pa_sbuf_printf(o, LABEL "%s events not written by the agent\n", "dropped", pa_fmt_num(num, dropped));
 }
 
+/* What the samples add up to: per event totals and the threads they came from. */
+struct sample_sums {
+    uint64_t total[PA_SAMPLE_MAX_EVENTS];
+    uint64_t threads;
+};
+
+static void sum_samples(const pa_trace_t *t, struct sample_sums *m)
+{
+    const struct pa_sample *s;
+    size_t n = pa_trace_samples(t, &s), ne = pa_trace_sampling(t)->n;
+    memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < n; i++) {
+        m->threads += i == 0 || s[i].serial != s[i - 1].serial; /* sorted by thread */
+        for (size_t e = 0; e < ne; e++)
+            m->total[e] += pa_trace_sample_value(t, &s[i], e);
+    }
+}
+
+static const char *leader_name(const struct pa_sampling *sp)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->ev[i].flags & PA_EVF_LEADER)
+            return sp->ev[i].name;
+    return sp->n ? sp->ev[0].name : "the leader event";
+}
+
+static void text_sampling_head(pa_sbuf_t *o, const struct pa_sampling *sp)
+{
+    char num[PA_NUM_BUFLEN];
+    pa_sbuf_printf(o, LABEL, "sampling");
+    if (sp->mode == PA_SAMPLE_FREQ)
+        pa_sbuf_printf(o, "%s Hz of %s", pa_fmt_num(num, sp->rate), leader_name(sp));
+    else if (sp->mode == PA_SAMPLE_PERIOD)
+        pa_sbuf_printf(o, "every %s %s", pa_fmt_num(num, sp->rate), leader_name(sp));
+    else
+        pa_sbuf_printf(o, "mode %llu, rate %s", (unsigned long long)sp->mode, pa_fmt_num(num, sp->rate));
+    pa_sbuf_printf(o, " (signal %llu)\n", (unsigned long long)sp->signal);
+}
+
+static void text_samples(pa_sbuf_t *o, const pa_trace_t *t)
+{
+    const struct pa_sampling *sp = pa_trace_sampling(t);
+    const struct pa_counts *c = pa_trace_counts(t);
+    struct sample_sums m;
+    char num[PA_NUM_BUFLEN];
+    int hl;
+    uint64_t lost = stat_or(t, PA_STAT_SAMPLES_LOST, &hl);
+    if (!sp->present && c->samples == 0) {
+        pa_sbuf_printf(o, LABEL "off\n", "sampling");
+        return;
+    }
+    if (sp->present)
+        text_sampling_head(o, sp);
+    sum_samples(t, &m);
+    pa_sbuf_printf(o, LABEL "%s", "samples", pa_fmt_num(num, c->samples));
+    pa_sbuf_printf(o, " in %s %s", pa_fmt_num(num, m.threads), m.threads == 1 ? "thread" : "threads");
+    if (hl && lost)
+        pa_sbuf_printf(o, ", %s lost", pa_fmt_num(num, lost));
+    if (c->samples_not_kept)
+        pa_sbuf_printf(o, ", %s not analysed (memory cap)", pa_fmt_num(num, c->samples_not_kept));
+    pa_sbuf_putc(o, '\n');
+    for (size_t e = 0; e < sp->n; e++) {
+        const struct pa_sample_event *ev = &sp->ev[e];
+        pa_sbuf_printf(o, "  %-19s", ev->name);
+        pa_sbuf_puts(o, ev->flags & PA_EVF_TIME ? pa_fmt_ns(num, m.total[e]) : pa_fmt_num(num, m.total[e]));
+        pa_sbuf_printf(o, "%s%s\n", ev->flags & PA_EVF_LEADER ? " (leader)" : "",
+                       ev->flags & PA_EVF_MULTIPLEXED ? " (multiplexed)" : "");
+    }
+}
+
 static void text_file(pa_sbuf_t *o, const pa_trace_t *t)
 {
     const struct pa_file_info *fi = pa_trace_file_info(t);
@@ -199,6 +270,7 @@ static int render_text(pa_trace_t *t, const struct pa_summary_opts *opt, pa_sbuf
     text_process(o, t);
     text_threads(o, t);
     text_events(o, t);
+    text_samples(o, t);
     text_agent(o, t);
     text_file(o, t);
     n = pa_trace_notes(t, &v);
@@ -307,6 +379,54 @@ static void json_counts(pa_sbuf_t *o, const pa_trace_t *t)
     json_u64(o, "stack_nodes", pa_trace_node_count(t));
 }
 
+static void json_sampling(pa_sbuf_t *o, const struct pa_sampling *sp, const struct sample_sums *m)
+{
+    static const char *const modes[] = { [PA_SAMPLE_FREQ] = "freq", [PA_SAMPLE_PERIOD] = "period" };
+    pa_sbuf_puts(o, ", \"sampling\": ");
+    if (!sp->present) {
+        pa_sbuf_puts(o, "null");
+        return;
+    }
+    pa_sbuf_puts(o, "{\"mode\": ");
+    if (sp->mode == PA_SAMPLE_FREQ || sp->mode == PA_SAMPLE_PERIOD)
+        pa_sbuf_printf(o, "\"%s\"", modes[sp->mode]);
+    else
+        pa_sbuf_printf(o, "%llu", (unsigned long long)sp->mode);
+    pa_sbuf_printf(o, ", \"rate\": %llu, \"signal\": %llu, \"events\": [", (unsigned long long)sp->rate,
+                   (unsigned long long)sp->signal);
+    for (size_t e = 0; e < sp->n; e++) {
+        const struct pa_sample_event *ev = &sp->ev[e];
+        pa_sbuf_puts(o, e ? ", {\"name\": " : "{\"name\": ");
+        pa_json_strz(o, ev->name);
+        pa_sbuf_printf(o, ", \"type\": %llu, \"config\": %llu, \"leader\": ", (unsigned long long)ev->type,
+                       (unsigned long long)ev->config);
+        pa_json_bool(o, (ev->flags & PA_EVF_LEADER) != 0);
+        pa_sbuf_puts(o, ", \"multiplexed\": ");
+        pa_json_bool(o, (ev->flags & PA_EVF_MULTIPLEXED) != 0);
+        pa_sbuf_puts(o, ", \"time\": ");
+        pa_json_bool(o, (ev->flags & PA_EVF_TIME) != 0);
+        pa_sbuf_printf(o, ", \"total\": %llu}", (unsigned long long)m->total[e]);
+    }
+    pa_sbuf_puts(o, "]}");
+}
+
+static void json_samples(pa_sbuf_t *o, const pa_trace_t *t)
+{
+    const struct pa_counts *c = pa_trace_counts(t);
+    struct sample_sums m;
+    int hl;
+    uint64_t lost = stat_or(t, PA_STAT_SAMPLES_LOST, &hl);
+    sum_samples(t, &m);
+    json_sampling(o, pa_trace_sampling(t), &m);
+    pa_sbuf_printf(o, ", \"samples\": {\"count\": %llu, \"not_analysed\": %llu, \"threads\": %llu, \"lost\": ",
+                   (unsigned long long)c->samples, (unsigned long long)c->samples_not_kept,
+                   (unsigned long long)m.threads);
+    if (hl)
+        pa_sbuf_printf(o, "%llu}", (unsigned long long)lost);
+    else
+        pa_sbuf_puts(o, "null}");
+}
+
 static void json_file(pa_sbuf_t *o, const pa_trace_t *t)
 {
     const struct pa_file_info *fi = pa_trace_file_info(t);
@@ -343,6 +463,7 @@ static int render_json(pa_trace_t *t, const struct pa_summary_opts *opt, pa_sbuf
     json_process(o, t);
     json_threads(o, t);
     json_counts(o, t);
+    json_samples(o, t);
     json_file(o, t);
     pa_sbuf_puts(o, "}\n");
     return o->failed ? -1 : 0;

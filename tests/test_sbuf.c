@@ -58,6 +58,17 @@ static void test_sbuf_thousands(void **state)
     pa_sbuf_free(&sb);
 }
 
+static void test_sbuf_durations(void **state)
+{
+    char b[PA_NUM_BUFLEN];
+    assert_string_equal(pa_fmt_ns(b, 0), "0.000 ms");
+    assert_string_equal(pa_fmt_ns(b, 1500000), "1.500 ms");
+    assert_string_equal(pa_fmt_ns(b, 999999999), "999.999 ms");
+    assert_string_equal(pa_fmt_ns(b, 2345678901ull), "2.345 s");
+    assert_string_equal(pa_fmt_ns(b, 3725000000000ull), "3,725.000 s");
+    assert_string_equal(pa_fmt_ns(b, UINT64_MAX), "18,446,744,073.709 s");
+}
+
 static void check_json(const char *in, size_t n, const char *want)
 {
     pa_sbuf_t sb;
@@ -119,7 +130,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sbuf_append_grows), cmocka_unit_test(test_sbuf_printf_long),
-        cmocka_unit_test(test_sbuf_thousands),    cmocka_unit_test(test_json_escapes),
+        cmocka_unit_test(test_sbuf_thousands),    cmocka_unit_test(test_sbuf_durations),
+        cmocka_unit_test(test_json_escapes),
         cmocka_unit_test(test_json_utf8),         cmocka_unit_test(test_json_null_and_bool),
         cmocka_unit_test(test_summary_utc),
     };

@@ -141,12 +141,68 @@ static void test_summary_incomplete(void **state)
     pa_tb_free(b);
 }
 
+static pa_tb_t *build_sampled(void)
+{
+    static const struct pa_tb_event ev[] = {
+        { "task-clock", 1, 1, PA_EVF_LEADER | PA_EVF_TIME },
+        { "instructions", 0, 1, PA_EVF_MULTIPLEXED },
+    };
+    pa_tb_t *b = pa_tb_new();
+    pa_tb_header(b, 1, 0);
+    pa_tb_sampling(b, PA_SAMPLE_FREQ, 997, 38, 2, ev);
+    pa_tb_events_begin(b, 1, 0);
+    pa_tb_ev_sample(b, 10, 0, 2, (uint64_t[]){ 1000000000, 5000 });
+    pa_tb_ev_sample(b, 20, 0, 2, (uint64_t[]){ 500000000, 1234 });
+    pa_tb_events_end(b);
+    pa_tb_events_begin(b, 2, 0);
+    pa_tb_ev_sample(b, 15, 0, 1, (uint64_t[]){ 1000000 });
+    pa_tb_events_end(b);
+    pa_tb_stats(b, (uint64_t[]){ 1, 2, 3, 0, 0, 0, 0, 3, 7, 2 }, 10);
+    pa_tb_chunk(b);
+    return b;
+}
+
+static void test_summary_samples(void **state)
+{
+    pa_tb_t *b = build_sampled();
+    pa_trace_t *t;
+    pa_sbuf_t out;
+    const char *s = summarize(b, 0, &t, &out);
+    expect(s, "sampling             997 Hz of task-clock (signal 38)\n"
+              "samples              3 in 2 threads, 7 lost\n"
+              "  task-clock         1.501 s (leader)\n"
+              "  instructions       6,234 (multiplexed)\n");
+    pa_sbuf_free(&out);
+    pa_trace_free(t);
+    s = summarize(b, 1, &t, &out);
+    expect(s, "\"sampling\": {\"mode\": \"freq\", \"rate\": 997, \"signal\": 38, \"events\": [{\"name\": "
+              "\"task-clock\", \"type\": 1, \"config\": 1, \"leader\": true, \"multiplexed\": false, \"time\": true, "
+              "\"total\": 1501000000}, {\"name\": \"instructions\", \"type\": 0, \"config\": 1, \"leader\": false, "
+              "\"multiplexed\": true, \"time\": false, \"total\": 6234}]}, \"samples\": {\"count\": 3, "
+              "\"not_analysed\": 0, \"threads\": 2, \"lost\": 7}");
+    expect(s, "\"samples\": 3, \"samples_lost\": 7, \"sampled_threads\": 2}");
+    pa_sbuf_free(&out);
+    pa_trace_free(t);
+    pa_tb_free(b);
+    b = build(1); /* no sampling at all */
+    s = summarize(b, 0, &t, &out);
+    expect(s, "sampling             off\n");
+    pa_sbuf_free(&out);
+    pa_trace_free(t);
+    s = summarize(b, 1, &t, &out);
+    expect(s, "\"sampling\": null, \"samples\": {\"count\": 0, \"not_analysed\": 0, \"threads\": 0, \"lost\": null}");
+    pa_sbuf_free(&out);
+    pa_trace_free(t);
+    pa_tb_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary_text),
         cmocka_unit_test(test_summary_json),
         cmocka_unit_test(test_summary_incomplete),
+        cmocka_unit_test(test_summary_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
