@@ -3,6 +3,7 @@
  * profile that found nothing. */
 #include "config.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 struct pa_config pa_cfg;
 
-enum knob_kind { K_BOOL, K_INT, K_PATH, K_LEAKS, K_NONPY, K_NATIVE };
+enum knob_kind { K_BOOL, K_INT, K_PATH, K_LEAKS, K_NONPY, K_NATIVE, K_EVENTS, K_SIGNAL };
 
 struct knob {
     const char *name;
@@ -33,6 +34,10 @@ static const struct knob knobs[] = {
     { "PYAGENT_PYTHON_DEPTH", K_INT, F(python_depth), 1, 1024, "256" },
     { "PYAGENT_NON_PYTHON", K_NONPY, F(non_python), 0, 0, "dormant" },
     { "PYAGENT_FLUSH_MS", K_INT, F(flush_ms), 10, 60000, "1000" },
+    { "PYAGENT_EVENTS", K_EVENTS, F(events), 0, 0, "" },
+    { "PYAGENT_FREQ", K_INT, F(freq), 1, 100000, "100" },
+    { "PYAGENT_PERIOD", K_INT, F(period), 0, 2000000000, "0" },
+    { "PYAGENT_SIGNAL", K_SIGNAL, F(signal), 0, 0, "SIGRTMIN+4" },
 };
 #undef F
 
@@ -64,6 +69,41 @@ static int set_path(char *dst, const char *v)
     if (n >= PATH_MAX)
         return -1;
     memcpy(dst, v, n + 1);
+    return 0;
+}
+
+/* Event names are checked against libpfm4 at activation (it is not loaded here);
+ * only the shape of the list is checked now. */
+static int set_events(char *dst, const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= sizeof pa_cfg.events || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:=,") != n)
+        return -1;
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+/* A realtime signal: a number, SIGRTMIN+N or SIGRTMAX-N. Realtime signals queue
+ * instead of coalescing, and programs rarely use them. */
+static int parse_signal(const char *v, int *out)
+{
+    int n = 0, base, sign = 1;
+    if (!strncmp(v, "SIGRTMIN", 8))
+        base = SIGRTMIN, v += 8;
+    else if (!strncmp(v, "SIGRTMAX", 8))
+        base = SIGRTMAX, v += 8, sign = -1;
+    else
+        base = 0;
+    if (base && *v) {
+        if (*v != (sign > 0 ? '+' : '-') || parse_int(v + 1, 0, 64, &n) != 0)
+            return -1;
+    } else if (!base && parse_int(v, 1, 64, &n) != 0) {
+        return -1;
+    }
+    int sig = base + sign * n;
+    if (sig < SIGRTMIN || sig > SIGRTMAX)
+        return -1;
+    *out = sig;
     return 0;
 }
 
@@ -100,6 +140,12 @@ static int apply(const struct knob *k, const char *v, char *err, unsigned errlen
             *ival = PA_NATIVE_LEAF, ok = 0;
         else if (!strcmp(v, "full"))
             *ival = PA_NATIVE_FULL, ok = 0;
+        break;
+    case K_EVENTS:
+        ok = set_events(base + k->off, v), expect = "a comma-separated list of event names, or off";
+        break;
+    case K_SIGNAL:
+        ok = parse_signal(v, ival), expect = "a realtime signal: SIGRTMIN+N, SIGRTMAX-N or its number";
         break;
     case K_NONPY:
         expect = "dormant or track";
@@ -144,6 +190,7 @@ int pa_config_load(char *const *envp, char *err, unsigned errlen)
 {
     if (set_defaults() != 0)
         return -1; /* a broken default is a bug; keep going dormant */
+    int freq_set = 0;
     for (; envp && *envp; envp++) {
         const char *e = *envp;
         if (strncmp(e, "PYAGENT_", 8) != 0)
@@ -158,6 +205,12 @@ int pa_config_load(char *const *envp, char *err, unsigned errlen)
         }
         if (apply(k, eq + 1, err, errlen) != 0)
             goto fail;
+        if (k->off == offsetof(struct pa_config, freq))
+            freq_set = 1;
+    }
+    if (freq_set && pa_cfg.period) {
+        snprintf(err, errlen, "PYAGENT_FREQ and PYAGENT_PERIOD both set: choose one");
+        goto fail;
     }
     return 0;
 fail:

@@ -22,7 +22,12 @@ struct pa_config {
     int python_depth;           /* PYAGENT_PYTHON_DEPTH: Python frames per stack */
     int non_python;             /* PYAGENT_NON_PYTHON: dormant | track */
     int flush_ms;               /* PYAGENT_FLUSH_MS: oldest unflushed event age */
+    char events[512];           /* PYAGENT_EVENTS: libpfm4 names; "" = default set, "off" = no sampling */
+    int freq;                   /* PYAGENT_FREQ: samples per second (unless a period is set) */
+    int period;                 /* PYAGENT_PERIOD: leader events per sample (0: use the frequency) */
+    int signal;                 /* PYAGENT_SIGNAL: the realtime signal samples arrive on */
 };
+
 
 extern struct pa_config pa_cfg;
 

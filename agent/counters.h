@@ -11,7 +11,7 @@
 #define PA_MAX_EVENTS 8
 #define PA_EVENT_NAME 64
 
-typedef struct pa_event {
+typedef struct pa_counter_event {
     char name[PA_EVENT_NAME];   /* as given by the user (or the default list) */
     struct perf_event_attr attr;
 } pa_event_t;

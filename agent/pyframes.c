@@ -131,6 +131,11 @@ static void keep_alive(PyObject *code, int gil)
         pa_py.IncRef(code);
         return;
     }
+    pa_py_hold(code);
+}
+
+void pa_py_hold(PyObject *code)
+{
     intptr_t *refcnt = (intptr_t *)code;
     if (pa_py.minor >= 12 && (int32_t)*refcnt < 0)
         return;

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "log.h"
 #include "session.h"
+#include "thread.h"
 
 struct pa_pyapi pa_py;
 atomic_int pa_py_ready;
@@ -32,6 +33,7 @@ static struct {
     PyObject *(*Unicode_FromString)(const char *);
     PyObject *(*Bool_FromLong)(long);
     const char *(*GetVersion)(void);
+    void *method_type;
     int (*AddPendingCall)(int (*)(void *), void *);
     PyObject *none;
 } api;
@@ -56,6 +58,7 @@ int pa_py_detect(void)
              RESOLVE(api.Unicode_FromString, "PyUnicode_FromString") &&
              RESOLVE(api.Bool_FromLong, "PyBool_FromLong") &&
              RESOLVE(api.GetVersion, "Py_GetVersion") && RESOLVE(api.none, "_Py_NoneStruct") &&
+             RESOLVE(api.method_type, "PyMethod_Type") &&
              RESOLVE(api.AddPendingCall, "Py_AddPendingCall") &&
              RESOLVE(pa_py.IsInitialized, "Py_IsInitialized") &&
              RESOLVE(pa_py.GILState_GetThisThreadState, "PyGILState_GetThisThreadState") &&
@@ -232,6 +235,9 @@ static void activate(void)
         pa_py_set_cwd(cwd);
     register_program_end();
     atomic_store(&pa_py_ready, pa_py.layout != NULL);
+    pa_thread_t *self = pa_thread_get(); /* the thread that initialised the interpreter */
+    if (self)
+        pa_thread_set_name(self, "MainThread");
     pa_session_python_ready();
 }
 
@@ -344,3 +350,45 @@ void pa_py_preinit(int argc, char **argv, char **envp)
 
 const char *pa_py_version(void) { return version; }
 const char *pa_py_stdlib(void) { return stdlib_dir; }
+
+/* ---- thread names ----
+ * threading.Thread.start() reaches pthread_create through the interpreter's own
+ * start routine, whose argument is {start function, boot state}; every boot state
+ * from 3.8 to 3.13 keeps the Python callable right after its first pointer, and that
+ * callable is the bound method Thread._bootstrap. Its __self__._name is the name. */
+#define AT(base, off, type) (*(type *)((char *)(base) + (off)))
+
+static PyObject *bootstrap_thread_object(void *start, void *arg)
+{
+    if (!pa_py_in_interpreter(start) || !arg)
+        return NULL;
+    void *fn = AT(arg, 0, void *), *boot = AT(arg, sizeof(void *), void *);
+    if (!pa_py_in_interpreter(fn) || !boot)
+        return NULL;
+    PyObject *method = AT(boot, sizeof(void *), PyObject *);
+    if (!method || AT(method, sizeof(intptr_t), void *) != api.method_type)
+        return NULL;
+    return AT(method, 3 * sizeof(void *), PyObject *); /* PyMethodObject.im_self */
+}
+
+int pa_py_new_thread_name(void *start, void *arg, char *out, size_t len)
+{
+    out[0] = 0;
+    if (!atomic_load(&pa_py_ready) || !pa_py.GILState_Check())
+        return 0;
+    PyObject *thread = bootstrap_thread_object(start, arg);
+    if (!thread)
+        return 0;
+    PyObject *t, *v, *tb;
+    pa_py.Err_Fetch(&t, &v, &tb);
+    PyObject *name = api.Object_GetAttrString(thread, "_name");
+    intptr_t n = 0;
+    const char *u = name ? pa_py.Unicode_AsUTF8AndSize(name, &n) : NULL;
+    if (u && n > 0)
+        snprintf(out, len, "%.*s", (int)n, u);
+    if (name)
+        pa_py.DecRef(name);
+    pa_py.Err_Clear();
+    pa_py.Err_Restore(t, v, tb);
+    return out[0] != 0;
+}

@@ -4,6 +4,7 @@
 #define PA_PYTHON_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pylayout.h"
@@ -50,6 +51,10 @@ void pa_py_poll_activation(void);
  * links it in). False until the interpreter is ready. */
 int pa_py_in_interpreter(const void *addr);
 
+/* In pthread_create, GIL held: the name of the threading.Thread the new thread will
+ * run, when start/arg are the interpreter's thread start. Returns 1 if found. */
+int pa_py_new_thread_name(void *start, void *arg, char *out, size_t len);
+
 /* The interpreter version string and stdlib directory (valid once ready). */
 const char *pa_py_version(void);
 const char *pa_py_stdlib(void);
@@ -68,6 +73,10 @@ int pa_py_walk(pa_pyframe_t *out, int max);
 /* The function id of a code object (tables lock held), registering it on first sight.
  * Returns 0 when it cannot be named now (the thread does not hold the GIL). */
 uint32_t pa_py_function(PyObject *code);
+
+/* Takes a reference without the GIL (an atomic add; async-signal-safe), never given
+ * back: the object's address then always names the same code. */
+void pa_py_hold(PyObject *code);
 
 /* Source line of a frame. */
 int pa_py_line(const pa_pyframe_t *f);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mem.h"
 #include "python.h"
+#include "sampler.h"
 #include "tables.h"
 #include "thread.h"
 #include "track.h"
@@ -77,7 +78,8 @@ int pa_session_init(int argc, char **argv, char **envp)
     } else {
         pa_writer_allow();
     }
-    return pa_cfg.alloc ? 0 : -1;
+    /* PYAGENT_ALLOC=off still samples the CPU of a Python program. */
+    return pa_cfg.alloc || is_python ? 0 : -1;
 }
 
 /* The INTERP record: written to the record log at activation and, when known by
@@ -103,6 +105,7 @@ void pa_session_python_ready(void)
     if (pa_cfg.pymalloc && pa_pymem_install() != 0)
         pa_log("cannot wrap the PyMem/PyObject allocators; Python-object tracing off");
     pa_writer_allow();
+    pa_sampler_start();
 }
 
 void pa_session_main_starts(void) { atomic_store(&pa_phase_flags, 0); }
@@ -148,14 +151,15 @@ static void emit_leak(void *ctx, uint32_t stack, uint32_t flags, uint64_t bytes,
 
 static void append_stats(void)
 {
-    uint64_t allocs, frees;
-    pa_thread_totals(&allocs, &frees);
+    uint64_t allocs, frees, samples;
+    pa_thread_totals(&allocs, &frees, &samples);
     pa_tables_lock();
     uint64_t v[PA_STAT__COUNT] = {
         [PA_STAT_AGENT_BYTES] = pa_mem_bytes(), [PA_STAT_AGENT_PEAK] = pa_mem_peak(),
         [PA_STAT_TABLE_BYTES] = pa_heap_table_bytes(), [PA_STAT_ALLOCS] = allocs,
         [PA_STAT_FREES] = frees, [PA_STAT_DROPPED] = pa_writer_dropped(),
-        [PA_STAT_STACKS] = pa_tab_node_count(),
+        [PA_STAT_STACKS] = pa_tab_node_count(), [PA_STAT_SAMPLES] = samples,
+        [PA_STAT_SAMPLES_LOST] = pa_sampler_lost(), [PA_STAT_SAMPLED_THREADS] = pa_sampler_threads(),
     };
     pa_rec_t r = { 0 };
     for (int i = 0; i < PA_STAT__COUNT; i++)
@@ -174,6 +178,7 @@ void pa_session_exit(void)
     int guard = pa_in_agent;
     pa_in_agent = 1;
     pa_session_program_end(); /* os._exit and C exits skip the Python checkpoint */
+    pa_sampler_stop();
     atomic_store(&pa_state, PA_STATE_FINISHED);
     pa_heap_leaks(emit_leak, NULL);
     uint64_t bytes, count;
@@ -182,7 +187,8 @@ void pa_session_exit(void)
     append_stats();
     pa_writer_finish();
     uint8_t head[8192];
-    pa_report_leaks(head, pa_session_header(head, sizeof head, 0));
+    if (pa_cfg.alloc)
+        pa_report_leaks(head, pa_session_header(head, sizeof head, 0));
     pa_in_agent = guard;
 }
 
@@ -258,4 +264,5 @@ void pa_session_fork_child(void)
     pa_writer_fork_child();
     process_identity();
     pa_heap_set_inherited_before(start_mono);
+    pa_sampler_fork_child();
 }

@@ -83,10 +83,13 @@ static uint32_t build(const capture_t *c, int *named)
         for (int k = end; k >= seg_of[i]; k--)
             push_python(&b, &c->py[k]);
     }
-    b.node = pa_tab_node(b.node, PA_FRAME_ALLOCATOR, c->allocator, 0);
+    if (c->allocator)
+        b.node = pa_tab_node(b.node, PA_FRAME_ALLOCATOR, c->allocator, 0);
     *named = b.named;
     return b.node;
 }
+
+static uint32_t intern(const capture_t *c, pa_stack_cache_t *cache);
 
 /* In leaf mode the native frames stop at the innermost eval frame: what lies between
  * the allocation and Python code. The frames between Python frames are mostly the
@@ -121,25 +124,36 @@ uint32_t pa_stack_capture(pa_thread_t *t, unsigned allocator, int native, const 
     if (atomic_load_explicit(&pa_py_ready, memory_order_acquire))
         c.n_py = pa_py_walk(c.py, max_py);
 
-    uint64_t h = hash_capture(&c);
+    return intern(&c, t ? t->cache : NULL);
+}
+
+static uint32_t intern(const capture_t *c, pa_stack_cache_t *cache)
+{
+    uint64_t h = hash_capture(c);
     unsigned slot = (unsigned)(h >> 32) % PA_STACK_CACHE;
-    if (t && t->cache[slot].hash == h)
-        return t->cache[slot].id;
+    if (cache && cache[slot].hash == h)
+        return cache[slot].id;
 
     pa_tables_lock();
     uint32_t id = pa_map_get(&raw_stacks, h, 0);
     int named = 1;
     if (!id) {
-        id = build(&c, &named);
+        id = build(c, &named);
         /* A stack with an unnamed Python frame is not remembered: it gets its names
          * the next time it is seen with the GIL held. */
         if (id && named)
             pa_map_put(&raw_stacks, h, 0, id);
     }
     pa_tables_unlock();
-    if (t && id && named) {
-        t->cache[slot].hash = h;
-        t->cache[slot].id = id;
+    if (cache && id && named) {
+        cache[slot].hash = h;
+        cache[slot].id = id;
     }
     return id;
+}
+
+uint32_t pa_stack_intern_sample(pa_stack_cache_t *cache, uintptr_t *ips, int n_ips, pa_pyframe_t *py, int n_py)
+{
+    capture_t c = { ips, n_ips, py, n_py, 0 };
+    return intern(&c, cache);
 }

@@ -18,4 +18,8 @@ enum pa_native_capture {
  * the Python frames. t may be NULL (thread ending). Returns 0 on failure. */
 uint32_t pa_stack_capture(pa_thread_t *t, unsigned allocator, int native, const void *caller);
 
+/* The stack of a CPU sample, from raw frames (innermost first): the same tree, no
+ * allocator leaf. cache may be NULL (a thread draining another thread's samples). */
+uint32_t pa_stack_intern_sample(pa_stack_cache_t *cache, uintptr_t *ips, int n_ips, pa_pyframe_t *py, int n_py);
+
 #endif

@@ -11,12 +11,13 @@
 
 #include "config.h"
 #include "mem.h"
+#include "sampler.h"
 #include "tables.h"
 #include "unwind.h"
 #include "writer.h"
 
 __thread pa_thread_t *pa_self __attribute__((tls_model("initial-exec")));
-#define DEAD ((pa_thread_t *)1)
+#define DEAD PA_THREAD_DEAD
 
 static pthread_key_t key;
 static pa_spin_t registry_lock = PA_SPIN_INIT;
@@ -27,17 +28,19 @@ static void thread_exit(void *arg);
 
 int pa_thread_init(void) { return pthread_key_create(&key, thread_exit) == 0 ? 0 : -1; }
 
-static void describe(pa_thread_t *t, uint64_t now)
+static void describe(pa_thread_t *t, uint64_t now, const char *name)
 {
     pa_rec_t r = { 0 };
     pa_rec_u(&r, t->serial);
     pa_rec_u(&r, (uint64_t)t->tid);
     pa_rec_u(&r, now);
-    pa_rec_u(&r, 0);
     pa_tables_lock();
+    pa_rec_u(&r, name ? pa_tab_string(name, strlen(name)) : 0);
     pa_tab_append(PA_REC_THREAD, &r);
     pa_tables_unlock();
 }
+
+void pa_thread_set_name(pa_thread_t *t, const char *name) { describe(t, pa_now_ns(), name); }
 
 static pa_thread_t *create(void)
 {
@@ -55,7 +58,7 @@ static pa_thread_t *create(void)
 }
 
 /* A reused state keeps its scratch space; its cache is stale and is cleared. */
-static pa_thread_t *claim(void)
+static pa_thread_t *claim(int tid)
 {
     pa_spin_lock(&registry_lock);
     pa_thread_t *t = registry;
@@ -70,7 +73,7 @@ static pa_thread_t *claim(void)
     if (t) {
         t->alive = 1;
         t->serial = ++next_serial;
-        t->tid = (int)syscall(SYS_gettid);
+        t->tid = tid;
         t->buf = NULL;
         t->len = 0;
     }
@@ -85,12 +88,24 @@ pa_thread_t *pa_thread_get(void)
         return t;
     if (t == DEAD)
         return NULL;
-    t = claim();
+    t = claim((int)syscall(SYS_gettid));
     pa_self = t ? t : DEAD;
     if (!t)
         return NULL;
     pthread_setspecific(key, t);
-    describe(t, pa_now_ns());
+    describe(t, pa_now_ns(), NULL);
+    return t;
+}
+
+pa_thread_t *pa_thread_for_tid(int tid)
+{
+    pa_spin_lock(&registry_lock);
+    pa_thread_t *t = registry;
+    while (t && !(t->alive && t->tid == tid))
+        t = t->next;
+    pa_spin_unlock(&registry_lock);
+    if (!t && (t = claim(tid)))
+        describe(t, pa_now_ns(), NULL);
     return t;
 }
 
@@ -105,6 +120,7 @@ static void thread_exit(void *arg)
     pa_thread_t *t = arg;
     int guard = pa_in_agent;
     pa_in_agent = 1;
+    pa_sampler_thread_end(t);
     pa_spin_lock(&t->lock);
     if (t->len)
         pa_writer_submit(t->serial, t->base_ns, t->buf, t->len);
@@ -120,10 +136,11 @@ static void thread_exit(void *arg)
     pa_in_agent = guard;
 }
 
-/* Makes room for one more event; the full buffer goes to the writer. Thread lock held. */
-static int reserve(pa_thread_t *t)
+/* Makes room for one more event of at most `need` bytes; the full buffer goes to
+ * the writer. Thread lock held. */
+static int reserve_n(pa_thread_t *t, size_t need)
 {
-    if (t->buf && t->len + 4 * PA_VARINT_MAX + 1 <= PA_EVBUF_SIZE)
+    if (t->buf && t->len + need <= PA_EVBUF_SIZE)
         return 0;
     if (t->buf)
         pa_writer_submit(t->serial, t->base_ns, t->buf, t->len);
@@ -131,6 +148,8 @@ static int reserve(pa_thread_t *t)
     t->len = 0;
     return t->buf ? 0 : -1;
 }
+
+static int reserve(pa_thread_t *t) { return reserve_n(t, 4 * PA_VARINT_MAX + 1); }
 
 static int begin_event(pa_thread_t *t, uint64_t now, uint8_t type)
 {
@@ -176,6 +195,23 @@ void pa_thread_emit_free(pa_thread_t *t, uint64_t now, uintptr_t ptr)
     pa_spin_unlock(&t->lock);
 }
 
+void pa_thread_emit_sample(pa_thread_t *t, uint64_t when, uint32_t stack, const uint64_t *vals, int n)
+{
+    pa_spin_lock(&t->lock);
+    /* Samples reach the buffer after the handler ran, possibly after later events of
+     * the same thread (drained by another thread): times never go backwards. */
+    if (t->buf && t->len && when < t->last_ns)
+        when = t->last_ns;
+    if (reserve_n(t, (size_t)(4 + n) * PA_VARINT_MAX + 1) == 0 && begin_event(t, when, PA_EV_SAMPLE) == 0) {
+        t->len += pa_varint_put(t->buf + t->len, stack);
+        t->len += pa_varint_put(t->buf + t->len, (uint64_t)n);
+        for (int i = 0; i < n; i++)
+            t->len += pa_varint_put(t->buf + t->len, vals[i]);
+        t->samples++;
+    }
+    pa_spin_unlock(&t->lock);
+}
+
 void pa_thread_drain(pa_thread_take_fn fn, void *ctx)
 {
     pa_spin_lock(&registry_lock);
@@ -210,13 +246,14 @@ void pa_thread_fork_child(void)
     pa_spin_reset(&registry_lock);
 }
 
-void pa_thread_totals(uint64_t *allocs, uint64_t *frees)
+void pa_thread_totals(uint64_t *allocs, uint64_t *frees, uint64_t *samples)
 {
-    *allocs = *frees = 0;
+    *allocs = *frees = *samples = 0;
     pa_spin_lock(&registry_lock);
     for (pa_thread_t *t = registry; t; t = t->next) {
         *allocs += t->allocs;
         *frees += t->frees;
+        *samples += t->samples;
     }
     pa_spin_unlock(&registry_lock);
 }

@@ -12,6 +12,10 @@
 #define PA_STACK_CACHE 256
 #define PA_EVBUF_SIZE (64u << 10)
 
+typedef struct pa_stack_cache { uint64_t hash; uint32_t id; } pa_stack_cache_t;
+
+struct pa_smp; /* sampler.c: the thread's counters and sample ring */
+
 typedef struct pa_thread {
     pa_spin_t lock;       /* owner appends events; the writer takes the buffer */
     uint8_t *buf;         /* events of the current PA_REC_EVENTS body */
@@ -21,9 +25,10 @@ typedef struct pa_thread {
     uint32_t serial;      /* trace-wide thread id (tids are reused by the kernel) */
     int tid;
     int alive;
-    uint64_t allocs, frees; /* events recorded by this state, for the trace's stats */
+    uint64_t allocs, frees, samples; /* events recorded by this state, for the trace's stats */
     struct pa_thread *next; /* registry */
-    struct { uint64_t hash; uint32_t id; } cache[PA_STACK_CACHE];
+    pa_stack_cache_t cache[PA_STACK_CACHE]; /* owner only */
+    struct pa_smp *_Atomic smp; /* NULL unless the thread's counters are open */
     uintptr_t *ips;       /* scratch: native frames */
     void **unw;           /* scratch for unw_backtrace */
     pa_pyframe_t *py;     /* scratch: Python frames */
@@ -38,11 +43,24 @@ pa_thread_t *pa_thread_get(void);
 /* The calling thread's state if it has one; never creates (safe under any lock). */
 pa_thread_t *pa_thread_peek(void);
 
+/* The state of thread tid (alive), created for it if it has none: for threads that
+ * were running before the agent activated. */
+pa_thread_t *pa_thread_for_tid(int tid);
+
+/* Records the thread's name (a THREAD record; the reader keeps the latest). */
+void pa_thread_set_name(pa_thread_t *t, const char *name);
+
+/* The calling thread's state pointer (initial-exec TLS, readable in a signal handler). */
+extern __thread pa_thread_t *pa_self __attribute__((tls_model("initial-exec")));
+#define PA_THREAD_DEAD ((pa_thread_t *)1)
+
 /* Events recorded by all threads so far. */
-void pa_thread_totals(uint64_t *allocs, uint64_t *frees);
+void pa_thread_totals(uint64_t *allocs, uint64_t *frees, uint64_t *samples);
 
 void pa_thread_emit_alloc(pa_thread_t *t, uint64_t now, uintptr_t ptr, uint64_t size, uint32_t stack);
 void pa_thread_emit_free(pa_thread_t *t, uint64_t now, uintptr_t ptr);
+/* A CPU sample taken at `when` (clamped so the thread's times never go backwards). */
+void pa_thread_emit_sample(pa_thread_t *t, uint64_t when, uint32_t stack, const uint64_t *vals, int n);
 
 /* Writer side: hands every non-empty buffer to fn (registry and thread locks held
  * during the call); fn takes ownership of buf. */

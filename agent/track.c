@@ -5,6 +5,7 @@
 #include "config.h"
 #include "python.h"
 #include "log.h"
+#include "sampler.h"
 #include "stacks.h"
 #include "thread.h"
 #include "writer.h"
@@ -26,9 +27,22 @@ static int want_native(const void *caller, uint64_t phase)
     return PA_NATIVE_UNWIND;
 }
 
-void pa_track_alloc(void *p, size_t size, unsigned allocator, const void *caller)
+/* With PYAGENT_ALLOC=off the hooks are only where waiting CPU samples get drained. */
+static void samples_only(void)
 {
     pa_thread_t *t = pa_thread_get();
+    pa_sampler_poll(t);
+    pa_writer_maybe_flush(pa_now_ns());
+}
+
+void pa_track_alloc(void *p, size_t size, unsigned allocator, const void *caller)
+{
+    if (PA_UNLIKELY(!pa_cfg.alloc)) {
+        samples_only();
+        return;
+    }
+    pa_thread_t *t = pa_thread_get();
+    pa_sampler_poll(t);
     uint64_t now = pa_now_ns();
     uint64_t phase = atomic_load_explicit(&pa_phase_flags, memory_order_relaxed);
     if (PA_UNLIKELY(phase & PA_BLK_STARTUP))
@@ -50,6 +64,11 @@ void pa_track_alloc(void *p, size_t size, unsigned allocator, const void *caller
 
 void pa_track_free(void *p, int may_flush)
 {
+    if (PA_UNLIKELY(!pa_cfg.alloc)) {
+        if (may_flush)
+            samples_only();
+        return;
+    }
     pa_block_t b;
     if (!pa_heap_remove((uintptr_t)p, &b))
         return;

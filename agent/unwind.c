@@ -51,3 +51,18 @@ int pa_unwind(uintptr_t *ips, int max, void **scratch)
         memcpy(ips, scratch + skip, (size_t)out * sizeof *ips);
     return out > 0 ? out : 0;
 }
+
+int pa_unwind_from(uintptr_t *ips, int max, void **scratch, uintptr_t start)
+{
+    int n = unw_backtrace(scratch, max + PA_UNWIND_SLACK);
+    int skip = 0;
+    while (skip < n && skip <= PA_UNWIND_SLACK && (uintptr_t)scratch[skip] != start)
+        skip++;
+    if (skip >= n || skip > PA_UNWIND_SLACK) {
+        ips[0] = start; /* the signal frame was not crossed: the interrupted address alone */
+        return max > 0;
+    }
+    int out = n - skip < max ? n - skip : max;
+    memcpy(ips, scratch + skip, (size_t)out * sizeof *ips);
+    return out;
+}

@@ -12,4 +12,9 @@ int pa_unwind_init(void);
 #define PA_UNWIND_SLACK 16
 int pa_unwind(uintptr_t *ips, int max, void **scratch);
 
+/* From a signal handler: the interrupted code's frames, innermost (start, the
+ * interrupted instruction) first; just start if libunwind cannot cross the signal
+ * frame. Same scratch rule. */
+int pa_unwind_from(uintptr_t *ips, int max, void **scratch, uintptr_t start);
+
 #endif

@@ -4,6 +4,7 @@
 
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced: zstd allocates from our heap */
 #include "writer.h"
+#include "sampler.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -391,8 +392,10 @@ static void flush(int all)
     queue = NULL, qlen = qcap = 0;
     atomic_store(&qbytes, 0);
     pa_spin_unlock(&qlock);
-    if (all)
+    if (all) {
+        pa_sampler_drain_all();
         pa_thread_drain(take_one, &got);
+    }
     if (ensure_open() == 0) {
         symbolize();
         copy_tables();

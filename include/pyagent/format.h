@@ -53,6 +53,24 @@ enum pa_record_tag {
     PA_REC_LEAK = 10,      /* checkpoint kind, stack id, bytes, count, flags (PA_LEAK_*) */
     PA_REC_STATS = 11,     /* varints in enum pa_stat order; readers take what is present */
     PA_REC_NOTE = 12,      /* str: an agent-side problem worth telling the reader's user */
+    PA_REC_SAMPLING = 13,  /* CPU sampling set-up: mode (enum pa_sample_mode), rate (Hz or events per
+                            * sample), signal number, n, then n x (name str, perf type, perf config,
+                            * flags (PA_EVF_*)); the order is the order of values in PA_EV_SAMPLE */
+};
+
+/* A thread may have several PA_REC_THREAD records: a later one with the same serial
+ * gives its name (the name becomes known after the thread started). */
+
+enum pa_sample_mode {
+    PA_SAMPLE_FREQ = 1,   /* rate = samples per second of the leader event (PYAGENT_FREQ) */
+    PA_SAMPLE_PERIOD = 2, /* rate = leader events between samples (PYAGENT_PERIOD) */
+};
+
+enum pa_event_flags {
+    PA_EVF_LEADER = 1u << 0,      /* the event whose overflow takes a sample */
+    PA_EVF_MULTIPLEXED = 1u << 1, /* counted in a separate group the kernel time-shares: values
+                                   * are scaled by time_enabled / time_running */
+    PA_EVF_TIME = 1u << 2,        /* counts nanoseconds (task-clock, cpu-clock) */
 };
 
 /* "str" inside a record body: varint length, then that many bytes (UTF-8, no NUL). */
@@ -89,6 +107,10 @@ enum pa_allocator {
 enum pa_event {
     PA_EV_ALLOC = 1, /* dt, ptr, size, stack id */
     PA_EV_FREE = 2,  /* dt, ptr */
+    PA_EV_SAMPLE = 3, /* dt, stack id (0: no frames), n, n x value: each event's count since the
+                       * thread's previous sample (its first: since its counters opened), in
+                       * PA_REC_SAMPLING order. The stack's innermost node is the innermost frame
+                       * (no PA_FRAME_ALLOCATOR leaf); Python nodes carry the executing line. */
 };
 
 enum pa_checkpoint {
@@ -110,6 +132,9 @@ enum pa_stat {
     PA_STAT_FREES,            /* frees of tracked blocks */
     PA_STAT_DROPPED,          /* events not written (agent out of memory, thread ended) */
     PA_STAT_STACKS,           /* stack nodes interned */
+    PA_STAT_SAMPLES,          /* CPU samples recorded */
+    PA_STAT_SAMPLES_LOST,     /* CPU samples lost (a thread's sample ring was full) */
+    PA_STAT_SAMPLED_THREADS,  /* threads whose counters opened */
     PA_STAT__COUNT
 };
 

@@ -34,6 +34,15 @@ def env_with(lib=True, **extra):
     return env
 
 
+# The one line a machine without a PMU always gets (the issue's promised notice).
+FALLBACK = "pyagent: no hardware counters"
+
+
+def complaints(stderr):
+    """The agent's lines on stderr, without the hardware-counter fallback notice."""
+    return "".join(l for l in stderr.splitlines(True) if not l.startswith(FALLBACK))
+
+
 def run(cmd, cwd, lib=True, timeout=300, stdin=None, **extra):
     return subprocess.run(cmd, cwd=cwd, env=env_with(lib, **extra), input=stdin, capture_output=True,
                           text=True, timeout=timeout)
@@ -91,7 +100,7 @@ def workloads_output_and_status_unchanged():
             with_agent = run([ARGS.python, path, *args], d, PYAGENT_LEAK_REPORT="off")
             assert base.stdout == with_agent.stdout, "%s: stdout differs" % name
             assert base.returncode == with_agent.returncode, "%s: exit status differs" % name
-            assert "pyagent:" not in with_agent.stderr, "%s: agent complained: %s" % (name, with_agent.stderr)
+            assert "pyagent:" not in complaints(with_agent.stderr), "%s: agent complained: %s" % (name, with_agent.stderr)
             only_trace(d)
 
 
@@ -296,10 +305,10 @@ def leak_report_destinations():
     with tempfile.TemporaryDirectory() as d:
         code = "import ctypes; ctypes.CDLL('libc.so.6').malloc(777)"
         r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off")
-        assert r.stderr == "", r.stderr
+        assert complaints(r.stderr) == "", r.stderr
         report = os.path.join(d, "leaks-%p.txt")
         r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT=report)
-        assert r.stderr == "", r.stderr
+        assert complaints(r.stderr) == "", r.stderr
         files = [f for f in os.listdir(d) if f.startswith("leaks-")]
         assert len(files) == 1 and "777 bytes" in open(os.path.join(d, files[0])).read()
 
