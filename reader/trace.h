@@ -106,6 +106,7 @@ struct pa_frame {
     const char *function; /* PYTHON: name; NATIVE: symbol or NULL; ALLOCATOR: "malloc" ... */
     const char *file;     /* PYTHON */
     uint64_t line;        /* PYTHON (0 = unknown) */
+    uint64_t first_line;  /* PYTHON: the function's first line (0 = unknown) */
     const char *module;   /* NATIVE: full path of the shared object */
     uint64_t module_offset, symbol_offset; /* NATIVE */
     uint64_t a, b;        /* raw node fields, for kinds this reader does not know */

@@ -286,6 +286,7 @@ static void fill_frame(const pa_trace_t *t, const struct pa_node *n, uint64_t id
         f->function = fn ? str_or_unknown(t, fn->name) : PA_UNKNOWN;
         f->file = fn ? str_or_unknown(t, fn->file) : PA_UNKNOWN;
         f->line = n->b;
+        f->first_line = fn ? fn->firstlineno : 0;
     } else if (n->kind == PA_FRAME_NATIVE) {
         const struct pa_native *nv = pa_table_get(&t->natives, n->a);
         f->module = nv ? str_or_unknown(t, nv->module) : PA_UNKNOWN;
