@@ -12,7 +12,7 @@
  * The blob is embedded verbatim in a <script type="application/json"> element, except
  * that every '<' becomes \u003c, so no name or path in it can close the element or open
  * a comment; this is lossless for valid JSON, where '<' only occurs inside strings.
- * Shape (see docs): {"title": str, "events": [str], "unit": [str], "threads":
+ * Expected shape: {"title": str, "events": [str], "unit": [str], "threads":
  * [{"name": str, "tid": int}], "stacks": [{"t": thread index, "f": [frame index,
  * outermost first], "v": [value per event]}], "frames": [str]}. Invalid JSON is not
  * detected here: the page then shows an error message instead of a graph.
