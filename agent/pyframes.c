@@ -3,6 +3,9 @@
  * objects once each. */
 #include <limits.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "map.h"
@@ -16,53 +19,123 @@ void pa_py_set_cwd(const char *dir) { strncpy(cwd, dir, sizeof cwd - 1); }
 
 #define AT(base, off, type) (*(type *)((char *)(base) + (off)))
 
-static char *first_frame(const pa_pylayout_t *L, char *ts)
+/* ---- reading the frame chain ----
+ * Synchronous walks (allocation hooks) read memory directly: at a call into the
+ * allocator every frame of the chain is complete. A signal may land anywhere,
+ * though, and on 3.11 and 3.12 _PyEval_EvalFrameDefault installs its _PyCFrame in
+ * the thread state a few instructions before it sets that cframe's current_frame:
+ * a sample landing there reads an uninitialised pointer. So the signal-time walk on
+ * those versions copies each frame and code header with process_vm_readv on the
+ * process itself, which fails with EFAULT instead of faulting. 3.8-3.10 and 3.13
+ * link a frame only once it is complete, and are read directly. */
+
+typedef int (*copy_fn)(void *dst, const void *src, size_t n);
+
+static int copy_direct(void *dst, const void *src, size_t n)
 {
+    memcpy(dst, src, n);
+    return 0;
+}
+
+static int self_pid;
+
+static int copy_checked(void *dst, const void *src, size_t n)
+{
+    struct iovec local = { dst, n }, remote = { (void *)src, n };
+    if ((uintptr_t)src < 4096 || ((uintptr_t)src & 7))
+        return -1;
+    return syscall(SYS_process_vm_readv, self_pid, &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+int pa_py_signal_walk_init(void)
+{
+    self_pid = getpid();
+    uint64_t probe = 0x5a5a, got = 0;
+    return copy_checked(&got, &probe, sizeof got) == 0 && got == probe ? 0 : -1;
+}
+
+#define FRAME_SPAN 128 /* more than any frame field read, in every version */
+
+/* The bytes of a frame header the walk reads: copying more could run off the end
+ * of a mapping. */
+static size_t frame_span(const pa_pylayout_t *L)
+{
+    int end = L->fr_back + 8;
+    int fields[] = { L->fr_code + 8, L->fr_lasti + 8, L->fr_owner + 1, L->fr_is_entry + 1 };
+    for (unsigned i = 0; i < PA_ARRAY_LEN(fields); i++)
+        end = fields[i] > end ? fields[i] : end;
+    return (size_t)(end + 7) & ~(size_t)7;
+}
+#define GET(buf, off, type) (*(type *)((char *)(buf) + (off)))
+
+static char *first_frame(const pa_pylayout_t *L, char *ts, copy_fn copy)
+{
+    char *f = NULL;
     if (L->ts_cframe >= 0) {
         char *cf = AT(ts, L->ts_cframe, char *);
-        return cf ? AT(cf, L->cf_current, char *) : NULL;
+        if (!cf || copy(&f, cf + L->cf_current, sizeof f) != 0)
+            return NULL;
+        return f;
     }
     return AT(ts, L->ts_frame, char *);
 }
 
-static int32_t frame_offset(const pa_pylayout_t *L, char *f, char *code)
+static int32_t frame_offset(const pa_pylayout_t *L, const char *hdr, char *code)
 {
     switch (L->lasti_kind) {
     case PA_LASTI_BYTES:
-        return AT(f, L->fr_lasti, int);
+        return GET(hdr, L->fr_lasti, int);
     case PA_LASTI_UNITS:
-        return AT(f, L->fr_lasti, int) * 2;
+        return GET(hdr, L->fr_lasti, int) * 2;
     default: /* prev_instr / instr_ptr, relative to the first code unit */
-        return (int32_t)(AT(f, L->fr_lasti, char *) - (code + L->co_code_adaptive));
+        return (int32_t)(GET(hdr, L->fr_lasti, char *) - (code + L->co_code_adaptive));
     }
 }
 
-int pa_py_walk(pa_pyframe_t *out, int max)
+static int is_code(char *code, copy_fn copy)
+{
+    void *head[2]; /* refcount, type */
+    return code && copy(head, code, sizeof head) == 0 && head[1] == pa_py.code_type && head[0] != NULL;
+}
+
+static int walk(pa_pyframe_t *out, int max, copy_fn copy)
 {
     const pa_pylayout_t *L = pa_py.layout;
     char *ts = pa_py.GILState_GetThisThreadState();
     if (!ts || !L)
         return 0;
     int n = 0;
+    char hdr[FRAME_SPAN];
+    size_t span = frame_span(L);
     /* The chain belongs to this thread, so it cannot change under us; the type
      * check still guards against a frame that is being set up. */
-    for (char *f = first_frame(L, ts); f && n < max; f = AT(f, L->fr_back, char *)) {
-        if (L->fr_owner >= 0 && AT(f, L->fr_owner, int8_t) == PA_FRAME_OWNED_BY_CSTACK) {
+    for (char *f = first_frame(L, ts, copy); f && n < max; f = GET(hdr, L->fr_back, char *)) {
+        if (copy(hdr, f, span) != 0)
+            break;
+        if (L->fr_owner >= 0 && GET(hdr, L->fr_owner, int8_t) == PA_FRAME_OWNED_BY_CSTACK) {
             if (n)
                 out[n - 1].seg_end = 1;
             continue;
         }
-        char *code = AT(f, L->fr_code, char *);
-        if (!code || AT(code, sizeof(intptr_t), void *) != pa_py.code_type)
+        char *code = GET(hdr, L->fr_code, char *);
+        if (!is_code(code, copy))
             break;
         out[n].code = (PyObject *)code;
-        out[n].offset = frame_offset(L, f, code);
-        out[n].seg_end = L->fr_is_entry >= 0 ? AT(f, L->fr_is_entry, char) != 0 : L->fr_owner < 0;
+        out[n].offset = frame_offset(L, hdr, code);
+        out[n].seg_end = L->fr_is_entry >= 0 ? GET(hdr, L->fr_is_entry, char) != 0 : L->fr_owner < 0;
         n++;
     }
     if (n)
         out[n - 1].seg_end = 1;
     return n;
+}
+
+int pa_py_walk(pa_pyframe_t *out, int max) { return walk(out, max, copy_direct); }
+
+int pa_py_walk_signal(pa_pyframe_t *out, int max)
+{
+    int racy = pa_py.layout && pa_py.layout->ts_cframe >= 0;
+    return walk(out, max, racy ? copy_checked : copy_direct);
 }
 
 int pa_py_line(const pa_pyframe_t *f) { return pa_py.Code_Addr2Line(f->code, f->offset); }
@@ -137,6 +210,8 @@ static void keep_alive(PyObject *code, int gil)
 void pa_py_hold(PyObject *code)
 {
     intptr_t *refcnt = (intptr_t *)code;
+    if (*refcnt <= 0 && !(pa_py.minor >= 12 && (int32_t)*refcnt < 0))
+        return; /* a freed object (the signal-time walk may meet a stale frame) */
     if (pa_py.minor >= 12 && (int32_t)*refcnt < 0)
         return;
     __atomic_fetch_add(refcnt, 1, __ATOMIC_RELAXED);

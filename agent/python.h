@@ -70,6 +70,12 @@ typedef struct pa_pyframe {
 /* The calling thread's Python frames, innermost first. Never blocks or allocates. */
 int pa_py_walk(pa_pyframe_t *out, int max);
 
+/* The same from a signal handler: every read that may meet a half-built frame is
+ * checked (see pyframes.c). pa_py_signal_walk_init (ordinary context) first; it
+ * returns -1 if checked reads are unavailable (then do not walk from handlers). */
+int pa_py_signal_walk_init(void);
+int pa_py_walk_signal(pa_pyframe_t *out, int max);
+
 /* The function id of a code object (tables lock held), registering it on first sight.
  * Returns 0 when it cannot be named now (the thread does not hold the GIL). */
 uint32_t pa_py_function(PyObject *code);

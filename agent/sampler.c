@@ -85,6 +85,7 @@ static int lead[PA_MAX_EVENTS], n_lead; /* the sampling group: event indices, le
 static unsigned ev_flags[PA_MAX_EVENTS];
 static int signo;
 static atomic_int running;
+static int walk_ok; /* Python frames can be read from the handler */
 
 static pa_smp_t *_Atomic table[MAX_THREADS];
 static atomic_int table_n;
@@ -203,7 +204,9 @@ static void take_sample(pa_smp_t *s, const ucontext_t *uc)
 {
     uint64_t when = pa_now_ns(), vals[PA_MAX_EVENTS];
     read_deltas(s, vals);
-    int n_py = atomic_load_explicit(&pa_py_ready, memory_order_acquire) ? pa_py_walk(s->py, pa_cfg.python_depth) : 0;
+    int n_py = walk_ok && atomic_load_explicit(&pa_py_ready, memory_order_acquire)
+                   ? pa_py_walk_signal(s->py, pa_cfg.python_depth)
+                   : 0;
     for (int i = 0; i < n_py; i++)
         hold_code((uintptr_t)s->py[i].code);
     int n_ips = native_frames(s, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
@@ -646,6 +649,9 @@ void pa_sampler_start(void)
     seen = pa_mem_calloc(SEEN_SLOTS, sizeof *seen);
     if (!seen || choose_events() != 0 || install_handler() != 0)
         return;
+    walk_ok = pa_py_signal_walk_init() == 0;
+    if (!walk_ok)
+        note("%s", "process_vm_readv is not permitted here (seccomp?); CPU samples will have native frames only");
     widen_software_events();
     plan_groups();
     set_fd_budget();
@@ -706,6 +712,8 @@ uint64_t pa_sampler_threads(void) { return (uint64_t)atomic_load(&threads_opened
 
 void pa_sampler_fork_child(void)
 {
+    if (walk_ok)
+        pa_py_signal_walk_init(); /* the child's own pid */
     pa_spin_reset(&table_lock);
     int n = atomic_load(&table_n);
     for (int i = 0; i < n; i++) {
