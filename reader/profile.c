@@ -553,3 +553,24 @@ size_t pa_profile_select_threads(const pa_trace_t *t, const char *spec, uint64_t
         out[k++] = num;
     return k;
 }
+
+int pa_profile_pick_threads(const pa_trace_t *t, const char *spec, uint64_t **serials, size_t *n, pa_sbuf_t *err)
+{
+    const struct pa_thread *th;
+    size_t nth = pa_trace_threads(t, &th);
+    *serials = NULL, *n = 0;
+    if (!spec)
+        return 0;
+    if (!(*serials = pa_mem_calloc(nth + 1, sizeof **serials)))
+        return -1;
+    if ((*n = pa_profile_select_threads(t, spec, *serials, nth + 1)) > 0)
+        return 0;
+    pa_mem_free(*serials);
+    *serials = NULL;
+    pa_sbuf_printf(err, "no thread matches %s; threads:", spec);
+    for (size_t i = 0; i < nth; i++)
+        pa_sbuf_printf(err, "%s #%llu %s (tid %llu)", i ? "," : "", (unsigned long long)th[i].serial,
+                       th[i].name ? th[i].name : "unnamed", (unsigned long long)th[i].tid);
+    pa_sbuf_puts(err, nth ? "\n" : " none\n");
+    return -2;
+}

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sbuf.h"
 #include "trace.h"
 
 /* Views. The default (Python) view skips native frames: a sample's self goes to its
@@ -102,6 +103,11 @@ size_t pa_profile_frames(struct pa_profile *p, uint64_t stack, const uint32_t **
 /* Threads matching spec: "#N" is serial N, digits a tid, anything else a thread name.
  * @return the number of serials written to out (at most max), by serial. */
 size_t pa_profile_select_threads(const pa_trace_t *t, const char *spec, uint64_t *out, size_t max);
+
+/* The serials for a --thread option (spec NULL: *serials = NULL, all threads).
+ * @return 0 (*serials allocated, free with pa_mem_free), -1 out of memory, or -2 when
+ * no thread matches: err then holds one line naming the threads there are. */
+int pa_profile_pick_threads(const pa_trace_t *t, const char *spec, uint64_t **serials, size_t *n, pa_sbuf_t *err);
 
 /* Derived metrics of a set of values (one function's self, or the totals). */
 struct pa_prof_metrics {
