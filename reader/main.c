@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "decode.h"
+#include "flamegraph.h"
 #include "leaks.h"
+#include "report.h"
 #include "summary.h"
 
 #ifndef PA_VERSION
@@ -19,10 +21,28 @@ enum { EXIT_OK = 0, EXIT_TRACE = 1, EXIT_USAGE = 2 };
 /* Options every command may accept; each command says which it takes. */
 struct args {
     const char *trace;
-    int json, all, top, full;
+    int json, all, top, full, threads, lines, native, folded;
+    int top_given;
+    const char *sort, *event, *thread, *output;
 };
 
-enum { OPT_JSON = 1, OPT_ALL = 2, OPT_TOP = 4, OPT_FULL = 8 };
+enum {
+    OPT_JSON = 1 << 0, OPT_ALL = 1 << 1, OPT_TOP = 1 << 2, OPT_FULL = 1 << 3, OPT_SORT = 1 << 4,
+    OPT_EVENT = 1 << 5, OPT_THREAD = 1 << 6, OPT_THREADS = 1 << 7, OPT_LINES = 1 << 8, OPT_NATIVE = 1 << 9,
+    OPT_FOLDED = 1 << 10, OPT_OUTPUT = 1 << 11,
+};
+
+static const struct opt {
+    const char *name;
+    unsigned bit;
+    int takes_value;
+} opts[] = {
+    { "--json", OPT_JSON, 0 },     { "--all", OPT_ALL, 0 },         { "--top", OPT_TOP, 1 },
+    { "--full", OPT_FULL, 0 },     { "--sort", OPT_SORT, 1 },       { "--event", OPT_EVENT, 1 },
+    { "--thread", OPT_THREAD, 1 }, { "--threads", OPT_THREADS, 0 }, { "--lines", OPT_LINES, 0 },
+    { "--native", OPT_NATIVE, 0 }, { "--folded", OPT_FOLDED, 0 },   { "-o", OPT_OUTPUT, 1 },
+    { "--output", OPT_OUTPUT, 1 },
+};
 
 struct cmd {
     const char *name;
@@ -34,8 +54,10 @@ struct cmd {
 
 static int cmd_summary(const struct args *a);
 static int cmd_leaks(const struct args *a);
+static int cmd_report(const struct args *a);
+static int cmd_flamegraph(const struct args *a);
 
-/* Later commands (report, script, flamegraph, export) slot in here. */
+/* Later commands (script, export) slot in here. */
 static const struct cmd cmds[] = {
     { "summary", cmd_summary, OPT_JSON, "summary TRACE [--json]",
       "Process, interpreter, duration, threads, events, peak and live memory, agent\n"
@@ -50,6 +72,43 @@ static const struct cmd cmds[] = {
       "  --all      also show residue\n"
       "  --top N    show at most N leaks (default: all)\n"
       "  --full     do not collapse interpreter and outer native frames\n" },
+    { "report", cmd_report,
+      OPT_JSON | OPT_TOP | OPT_SORT | OPT_EVENT | OPT_THREAD | OPT_THREADS | OPT_LINES | OPT_NATIVE,
+      "report TRACE [--json] [--sort self|total|name] [--event NAME] [--thread T] [--threads]\n"
+      "       [--lines] [--native] [--top N]",
+      "The hottest functions of the CPU samples, per event in the trace's order, like\n"
+      "perf report: self (samples whose innermost frame is the function) and total\n"
+      "(samples with the function anywhere on the stack, once per sample even when it\n"
+      "recurses), as values and as % of the event's total. Time events are shown in ms\n"
+      "or s. With cycles, instructions, cache misses or branch events, IPC, MPKI\n"
+      "(cache misses per 1000 instructions) and branch misses are derived, overall and\n"
+      "per function. Only Python frames count by default: a sample's self goes to its\n"
+      "innermost Python frame; samples without one count as \"[native] MODULE\" (the\n"
+      "shared object it was in), or \"[no frames]\" when no stack was captured.\n"
+      "  --json         JSON for scripts (every row unless --top)\n"
+      "  --sort KEY     order rows by self (default), total or name\n"
+      "  --event NAME   only this event (default: all)\n"
+      "  --thread T     only threads named T, with tid T, or serial #T\n"
+      "  --threads      add each thread's totals and its top functions\n"
+      "  --lines        rows are source lines (function and line of the innermost\n"
+      "                 Python frame) instead of functions\n"
+      "  --native       count native frames too (self to the innermost frame), and\n"
+      "                 add a table per shared object\n"
+      "  --top N        rows per table (default 20, 5 per thread; JSON: all; 0: all)\n" },
+    { "flamegraph", cmd_flamegraph, OPT_FOLDED | OPT_EVENT | OPT_THREAD | OPT_NATIVE | OPT_OUTPUT,
+      "flamegraph TRACE [--folded] [--event NAME] [--thread T] [--native] [-o FILE]",
+      "A flame graph of the CPU samples: a self-contained HTML page (all events,\n"
+      "threads selectable in the page), or folded stacks for flamegraph.pl, speedscope\n"
+      "and similar tools. Frames are \"function (file.py:line)\" with the line executing\n"
+      "in that frame, native frames \"symbol [module]\".\n"
+      "  --folded       print folded stacks (\"outer;...;inner value\", one line per\n"
+      "                 distinct stack) instead of writing HTML\n"
+      "  --event NAME   folded: the event whose values are printed (default: the\n"
+      "                 leader, the event that triggers samples)\n"
+      "  --thread T     only threads named T, with tid T, or serial #T\n"
+      "  --native       include native frames (default: Python frames only)\n"
+      "  -o FILE        where the HTML goes (default: TRACE.html; - for stdout); the\n"
+      "                 path written is printed\n" },
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
@@ -94,29 +153,61 @@ static int parse_top(const char *s, int *top)
     return 0;
 }
 
+/* "--top 5", "--top=5"; a flag given a value ("--json=1") matches nothing. */
+static const struct opt *find_opt(const char *s, const char **value)
+{
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        size_t n = strlen(opts[i].name);
+        if (strncmp(s, opts[i].name, n) != 0)
+            continue;
+        if (s[n] == '\0' || (opts[i].takes_value && s[n] == '=' && n > 2)) {
+            *value = s[n] == '=' ? s + n + 1 : NULL;
+            return &opts[i];
+        }
+    }
+    return NULL;
+}
+
+static int set_opt(const struct cmd *c, const struct opt *o, const char *v, struct args *a)
+{
+    switch (o->bit) {
+    case OPT_JSON: a->json = 1; break;
+    case OPT_ALL: a->all = 1; break;
+    case OPT_FULL: a->full = 1; break;
+    case OPT_THREADS: a->threads = 1; break;
+    case OPT_LINES: a->lines = 1; break;
+    case OPT_NATIVE: a->native = 1; break;
+    case OPT_FOLDED: a->folded = 1; break;
+    case OPT_SORT: a->sort = v; break;
+    case OPT_EVENT: a->event = v; break;
+    case OPT_THREAD: a->thread = v; break;
+    case OPT_OUTPUT: a->output = v; break;
+    case OPT_TOP:
+        if (parse_top(v, &a->top) < 0)
+            return bad_usage("%s: --top needs a number >= 0, got %s", c->name, v);
+        a->top_given = 1;
+        break;
+    }
+    return 0;
+}
+
 /* @return 0, or EXIT_USAGE after printing why. */
 static int parse_args(const struct cmd *c, int argc, char **argv, struct args *a)
 {
     for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        unsigned o = !strcmp(s, "--json") ? OPT_JSON : !strcmp(s, "--all") ? OPT_ALL
-                   : !strcmp(s, "--full") ? OPT_FULL : !strcmp(s, "--top") || !strncmp(s, "--top=", 6) ? OPT_TOP : 0;
-        if (s[0] == '-' && s[1] != '\0' && !(c->opts & o))
+        const char *s = argv[i], *v = NULL;
+        const struct opt *o = s[0] == '-' && s[1] != '\0' ? find_opt(s, &v) : NULL;
+        if (s[0] == '-' && s[1] != '\0' && (!o || !(c->opts & o->bit)))
             return bad_usage("%s: unknown option %s", c->name, s);
-        if (o == OPT_JSON)
-            a->json = 1;
-        else if (o == OPT_ALL)
-            a->all = 1;
-        else if (o == OPT_FULL)
-            a->full = 1;
-        else if (o == OPT_TOP) {
-            const char *v = s[5] == '=' ? s + 6 : i + 1 < argc ? argv[++i] : NULL;
-            if (!v || parse_top(v, &a->top) < 0)
-                return bad_usage("%s: --top needs a number >= 0, got %s", c->name, v ? v : "nothing");
-        } else if (a->trace)
+        if (o && o->takes_value && !v && !(v = i + 1 < argc ? argv[++i] : NULL))
+            return bad_usage("%s: %s needs a value", c->name, o->name);
+        if (o && set_opt(c, o, v, a) != 0)
+            return EXIT_USAGE;
+        if (o)
+            continue;
+        if (a->trace)
             return bad_usage("%s: more than one TRACE given (%s)", c->name, s);
-        else
-            a->trace = s;
+        a->trace = s;
     }
     if (!a->trace)
         return bad_usage("%s: no TRACE given", c->name);
@@ -194,6 +285,99 @@ static int cmd_leaks(const struct args *a)
     int rc = pa_leaks_render(t, &o, &out);
     pa_trace_free(t);
     return emit(&out, rc);
+}
+
+/* Prints an analysis' notes or its complaint about an option (then exit status 2). */
+static int option_problem(const char *cmd, pa_sbuf_t *err, int rc)
+{
+    const char *p = pa_sbuf_cstr(err);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        int n = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stderr, "pyagent: %s: %.*s\n", cmd, n, p);
+        p += n + (nl != NULL);
+    }
+    pa_sbuf_free(err);
+    return rc == -2 ? EXIT_USAGE : EXIT_OK;
+}
+
+static int cmd_report(const struct args *a)
+{
+    struct pa_report_opts o = { .json = a->json, .event = a->event, .thread = a->thread, .threads = a->threads,
+                                .lines = a->lines, .native = a->native,
+                                .top = a->top_given ? a->top : PA_REPORT_TOP_DEFAULT };
+    if (!a->sort || !strcmp(a->sort, "self"))
+        o.sort = PA_SORT_SELF;
+    else if (!strcmp(a->sort, "total"))
+        o.sort = PA_SORT_TOTAL;
+    else if (!strcmp(a->sort, "name"))
+        o.sort = PA_SORT_NAME;
+    else
+        return bad_usage("report: --sort takes self, total or name, got %s", a->sort);
+    pa_trace_t *t = load(a->trace);
+    pa_sbuf_t out, err;
+    if (!t)
+        return EXIT_TRACE;
+    pa_sbuf_init(&out);
+    pa_sbuf_init(&err);
+    int rc = pa_report_render(t, &o, &out, &err);
+    pa_trace_free(t);
+    if (option_problem("report", &err, rc) == EXIT_USAGE) {
+        pa_sbuf_free(&out);
+        return EXIT_USAGE;
+    }
+    return emit(&out, rc);
+}
+
+/* Writes the page to path; stdout for "-". */
+static int write_file(const char *path, const pa_sbuf_t *page)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "pyagent: flamegraph: cannot write %s: %s\n", path, strerror(errno));
+        return EXIT_TRACE;
+    }
+    size_t n = fwrite(page->buf ? page->buf : "", 1, page->len, f);
+    int bad = n != page->len || (f == stdout ? fflush(f) : fclose(f)) != 0;
+    if (bad)
+        fprintf(stderr, "pyagent: flamegraph: writing %s: %s\n", path, strerror(errno));
+    else if (f != stdout)
+        printf("%s\n", path);
+    return bad ? EXIT_TRACE : EXIT_OK;
+}
+
+static int cmd_flamegraph(const struct args *a)
+{
+    struct pa_flame_opts o = { .event = a->event, .thread = a->thread, .native = a->native };
+    if (a->folded && a->output)
+        return bad_usage("flamegraph: -o writes HTML; --folded prints to stdout");
+    if (!a->folded && !a->output && !strcmp(a->trace, "-"))
+        return bad_usage("flamegraph: reading standard input: give -o FILE (or -o - for stdout)");
+    if (a->event && !a->folded)
+        return bad_usage("flamegraph: --event is for --folded (the page shows every event)");
+    pa_trace_t *t = load(a->trace);
+    pa_sbuf_t out, err;
+    if (!t)
+        return EXIT_TRACE;
+    pa_sbuf_init(&out);
+    pa_sbuf_init(&err);
+    int rc = a->folded ? pa_flame_folded(t, &o, &out, &err) : pa_flame_page(t, &o, &out, &err);
+    pa_trace_free(t);
+    int st = option_problem("flamegraph", &err, rc);
+    if (st == EXIT_OK && a->folded)
+        return emit(&out, rc);
+    if (st == EXIT_OK && rc < 0) {
+        fprintf(stderr, "pyagent: out of memory while rendering\n");
+        st = EXIT_TRACE;
+    } else if (st == EXIT_OK) {
+        char *dflt = a->output ? NULL : malloc(strlen(a->trace) + sizeof ".html");
+        if (dflt)
+            sprintf(dflt, "%s.html", a->trace);
+        st = a->output || dflt ? write_file(a->output ? a->output : dflt, &out) : EXIT_TRACE;
+        free(dflt);
+    }
+    pa_sbuf_free(&out);
+    return st;
 }
 
 static int help(int argc, char **argv)
