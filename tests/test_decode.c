@@ -15,7 +15,9 @@
 #include <zstd.h>
 
 #include "decode.h"
+#include "flamegraph.h"
 #include "leaks.h"
+#include "report.h"
 #include "summary.h"
 #include "trace.h"
 #include "trace_builder.h"
@@ -391,6 +393,46 @@ static void test_decode_bad_record_in_chunk(void **state)
     pa_tb_free(b);
 }
 
+/* A record of samples that does not fit the SAMPLING record is skipped with the rest
+ * of its chunk, like any malformed record; the chunks around it are used. */
+static void test_decode_bad_samples_in_chunk(void **state)
+{
+    static const struct pa_tb_event ev[] = { { "task-clock", 1, 1, PA_EVF_LEADER | PA_EVF_TIME } };
+    pa_tb_t *b = pa_tb_new();
+    pa_tb_header(b, 1, 0);
+    pa_tb_sampling(b, PA_SAMPLE_FREQ, 100, 38, 1, ev);
+    pa_tb_events_begin(b, 1, 0);
+    pa_tb_ev_sample(b, 10, 0, 1, (uint64_t[]){ 5 });
+    pa_tb_events_end(b);
+    pa_tb_chunk(b);
+    pa_tb_events_begin(b, 1, 0);
+    pa_tb_ev_sample(b, 20, 0, 2, (uint64_t[]){ 6, 7 }); /* two values, one event */
+    pa_tb_events_end(b);
+    pa_tb_string(b, 1, "lost");
+    pa_tb_chunk(b);
+    pa_tb_events_begin(b, 2, 0);
+    pa_tb_ev_sample(b, 30, 0, 1, (uint64_t[]){ 8 });
+    pa_tb_events_end(b);
+    pa_tb_chunk(b);
+    size_t len;
+    const uint8_t *d = pa_tb_data(b, &len);
+    pa_trace_t *t;
+    pa_sbuf_t diag;
+    assert_int_equal(decode(d, len, &t, &diag), 0);
+    assert_non_null(strstr(pa_sbuf_cstr(&diag), "chunk 1 at offset"));
+    assert_non_null(strstr(pa_sbuf_cstr(&diag), "EVENTS record: sample at body offset 0 has 2 values, SAMPLING "
+                                                "has 1 events; the rest of the chunk is skipped"));
+    const struct pa_sample *s;
+    assert_int_equal(pa_trace_samples(t, &s), 2);
+    assert_int_equal(pa_trace_sample_value(t, &s[0], 0), 5);
+    assert_int_equal(s[1].serial, 2);
+    assert_int_equal(pa_trace_sample_value(t, &s[1], 0), 8);
+    assert_string_equal(pa_trace_string(t, 1), PA_UNKNOWN);
+    pa_sbuf_free(&diag);
+    pa_trace_free(t);
+    pa_tb_free(b);
+}
+
 /* xorshift64*: fixed seed, so a failure reproduces. */
 static uint64_t rnd(uint64_t *s)
 {
@@ -410,6 +452,17 @@ static void exercise(pa_trace_t *t)
     assert_int_equal(pa_summary_render(t, &so, &out), 0);
     so.json = 0;
     assert_int_equal(pa_summary_render(t, &so, &out), 0);
+    pa_sbuf_t err;
+    pa_sbuf_init(&err);
+    for (int v = 0; v < 4; v++) {
+        struct pa_report_opts ro = { .json = v & 1, .native = v & 2, .lines = v == 1, .threads = 1,
+                                     .top = PA_REPORT_TOP_DEFAULT };
+        struct pa_flame_opts fo = { .native = v & 2 };
+        assert_int_equal(pa_report_render(t, &ro, &out, &err), 0);
+        assert_int_equal(pa_flame_folded(t, &fo, &out, &err), 0);
+        assert_int_equal(pa_flame_json(t, &fo, &out, &err), 0);
+    }
+    pa_sbuf_free(&err);
     pa_sbuf_free(&out);
 }
 
@@ -474,9 +527,14 @@ static void test_decode_fuzz_records(void **state)
     pa_tb_native(b, 1, 2, 1, 16, 4);
     for (uint64_t i = 1; i < 20; i++)
         pa_tb_node(b, i, i - 1, 1 + i % 4, 1, i);
+    static const struct pa_tb_event ev[] = { { "task-clock", 1, 1, PA_EVF_LEADER | PA_EVF_TIME },
+                                             { "cycles", 0, 0, PA_EVF_MULTIPLEXED } };
+    pa_tb_sampling(b, PA_SAMPLE_FREQ, 99, 38, 2, ev);
     pa_tb_events_begin(b, 1, 100);
-    for (uint64_t i = 1; i < 20; i++)
+    for (uint64_t i = 1; i < 20; i++) {
         pa_tb_ev_alloc(b, 100 + i, 0x1000 * i, i, i);
+        pa_tb_ev_sample(b, 100 + i, i, 2, (uint64_t[]){ 1000 * i, 7 * i });
+    }
     pa_tb_ev_free(b, 200, 0x3000);
     pa_tb_events_end(b);
     pa_tb_leak(b, PA_CP_EXIT, 7, 70, 7, 0);
@@ -515,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_decode_bad_chunk_head_resyncs),
         cmocka_unit_test(test_decode_garbage_between_chunks),
         cmocka_unit_test(test_decode_bad_record_in_chunk),
+        cmocka_unit_test(test_decode_bad_samples_in_chunk),
         cmocka_unit_test(test_decode_fuzz_file),
         cmocka_unit_test(test_decode_fuzz_records),
     };
