@@ -399,23 +399,14 @@ static struct pa_prof_stack *stack_slot(struct pa_profile *p, pa_idmap_t *ix, co
     return st;
 }
 
-/* Samples come sorted by thread, so each thread's stacks are summed in one run. */
-static int accumulate(struct pa_profile *p, const struct pa_profile_opts *o)
+/* Sums the samples s[0..n) of one thread per stack. */
+static int add_thread(struct pa_profile *p, const struct pa_sample *s, size_t n)
 {
     const pa_trace_t *t = p->priv->t;
-    const struct pa_sample *s;
-    size_t n = pa_trace_samples(t, &s);
-    pa_idmap_t ix;
-    int rc = 0;
+    pa_idmap_t ix; /* stack id -> index in p->stacks, for this thread */
+    int rc = new_thread(p, s[0].serial);
     pa_idmap_init(&ix);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (!selected(o, s[i].serial))
-            continue;
-        if (!p->nthreads || p->threads[p->nthreads - 1].serial != s[i].serial) {
-            pa_idmap_free(&ix);
-            if ((rc = new_thread(p, s[i].serial)) < 0)
-                break;
-        }
         struct pa_prof_stack *st = stack_slot(p, &ix, &s[i]);
         if (!st) {
             rc = -1;
@@ -429,6 +420,35 @@ static int accumulate(struct pa_profile *p, const struct pa_profile_opts *o)
         }
     }
     pa_idmap_free(&ix);
+    return rc;
+}
+
+/* The end of the run of s[i]'s thread (samples are sorted by thread). */
+static size_t run_end(const struct pa_sample *s, size_t n, size_t i)
+{
+    size_t lo = i + 1, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s[mid].serial == s[i].serial)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Threads not selected are skipped a run at a time, so a per-thread breakdown costs
+ * each thread's own samples, not all of them again. */
+static int accumulate(struct pa_profile *p, const struct pa_profile_opts *o)
+{
+    const struct pa_sample *s;
+    size_t n = pa_trace_samples(p->priv->t, &s);
+    int rc = 0;
+    for (size_t i = 0, end; i < n && rc == 0; i = end) {
+        end = run_end(s, n, i);
+        if (selected(o, s[i].serial))
+            rc = add_thread(p, s + i, end - i);
+    }
     return rc;
 }
 
