@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define PA_FMT_MAJOR 1
-#define PA_FMT_MINOR 0
+#define PA_FMT_MINOR 1
 #define PA_FMT_MAGIC "PYAGENT" /* 8 bytes with its NUL */
 
 /* A trace file is a sequence of zstd frames, so `zstd -d` accepts it. Frames whose

@@ -395,6 +395,145 @@ def corrupt_traces_rejected_cleanly():
         assert cli("summary", os.path.join(d, "foreign.bad"), check=False).returncode == 1
 
 
+# ---- CPU sampling ----
+
+VICTIMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "victims")
+
+
+def report_json(trace, *extra):
+    return json.loads(cli("report", trace, "--json", *extra).stdout)
+
+
+def by_function(event):
+    return {f["function"]: f for f in event["functions"]}
+
+
+def task_clock(rep):
+    ev = [e for e in rep["events"] if e["name"] == "task-clock"]
+    assert ev, "no task-clock event: %s" % [e["name"] for e in rep["events"]]
+    return ev[0]
+
+
+@test
+def sampling_splits_cpu_three_to_one():
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, os.path.join(VICTIMS, "split.py"), "2000000"], d, PYAGENT_LEAK_REPORT="off")
+        assert r.returncode == 0 and r.stdout == "split done\n", r
+        trace = only_trace(d)
+        ev = task_clock(report_json(trace))
+        fns = by_function(ev)
+        alpha, beta = fns["spin_alpha"]["self"], fns["spin_beta"]["self"]
+        share = 100.0 * alpha / (alpha + beta)
+        assert abs(share - 75.0) <= 5.0, "spin_alpha has %.1f%% of alpha+beta, expected 75 +- 5" % share
+        assert ev["functions"][0]["function"] == "spin_alpha", ev["functions"][:3]
+        assert fns["spin_alpha"]["file"].endswith("split.py") and fns["spin_alpha"]["line"] == 8
+        # Each thread by its Python name: all of its samples in its own function.
+        for name, fn in (("alpha", "spin_alpha"), ("beta", "spin_beta")):
+            top = task_clock(report_json(trace, "--thread", name))["functions"][0]
+            assert top["function"] == fn, (name, top)
+        folded = cli("flamegraph", trace, "--folded").stdout.splitlines()
+        assert any(l.split(" ")[0].endswith("spin_alpha (split.py:11)") or "spin_alpha (split.py:" in l
+                   for l in folded), folded[:5]
+
+
+@test
+def threads_workload_attributes_each_named_thread():
+    if not ARGS.workloads:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, os.path.join(ARGS.workloads, "threads.py"), "2"], d, PYAGENT_LEAK_REPORT="off")
+        assert r.returncode == 0, r
+        rep = report_json(only_trace(d))
+        names = {t["name"] for t in rep["threads"]}
+        assert {"MainThread", "cruncher", "builder"} <= names, names
+        assert any(n and n.startswith("ThreadPoolExecutor") for n in names), names
+        for thread, fn in (("cruncher", "crunch_numbers"), ("builder", "build_strings")):
+            ev = task_clock(report_json(only_trace(d), "--thread", thread))
+            top = ev["functions"][0]
+            assert top["function"] == fn and top["self"] >= 0.5 * ev["total"], (thread, ev["functions"][:3])
+
+
+@test
+def cache_workload_separates_the_two_sums():
+    if not ARGS.workloads:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, os.path.join(ARGS.workloads, "cache.py"), "1"], d, PYAGENT_LEAK_REPORT="off")
+        assert r.returncode == 0 and r.stdout == "cache True\n", r
+        ev = task_clock(report_json(only_trace(d)))
+        fns = by_function(ev)
+        seq, rnd = fns["sequential_sum"]["self"], fns["random_sum"]["self"]
+        # The same work: random access is slower (cache misses cost time here).
+        assert rnd > 1.2 * seq > 0, (seq, rnd)
+
+
+@test
+def c_threads_are_sampled_with_native_frames():
+    if not ARGS.native_thread_lib:
+        return
+    code = "import ctypes; print(ctypes.CDLL(%r).spin_native_thread(300))" % ARGS.native_thread_lib
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off")
+        assert r.stdout == "0\n", r
+        rep = report_json(only_trace(d), "--native")
+        fns = by_function(task_clock(rep))
+        burn = fns.get("burn_cpu_in_native_thread")
+        assert burn and burn["self"] >= 200e6, sorted(fns)[:20]
+
+
+@test
+def sampling_leaves_recursion_and_profilers_alone():
+    code = ("import sys, cProfile, pstats\n"
+            "def r(n):\n    return 0 if n == 0 else 1 + r(n - 1)\n"
+            "lo, hi = 1, 200000\n"
+            "while lo < hi:\n"
+            "    mid = (lo + hi + 1) // 2\n"
+            "    try:\n        r(mid); lo = mid\n"
+            "    except RecursionError:\n        hi = mid - 1\n"
+            "p = cProfile.Profile(); p.enable(); sum(i for i in range(1000)); p.disable()\n"
+            "print(lo, pstats.Stats(p).total_calls)\n")
+    with tempfile.TemporaryDirectory() as d:
+        base = run([ARGS.python, "-c", code], d, lib=False)
+        mine = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_FREQ="2000")
+        assert base.returncode == 0 and (base.returncode, base.stdout) == (mine.returncode, mine.stdout), (base, mine)
+
+
+@test
+def events_are_validated_and_fall_back_with_one_line():
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", "print('ok')"], d, PYAGENT_LEAK_REPORT="off", PYAGENT_EVENTS="cycles,bogus_event")
+        lines = [l for l in r.stderr.splitlines() if l.startswith("pyagent:")]
+        assert r.returncode == 0 and r.stdout == "ok\n", r
+        assert len(lines) == 1 and "bogus_event" in lines[0], r.stderr
+        assert "no CPU samples" in cli("report", only_trace(d)).stdout
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", "print('ok')"], d, PYAGENT_LEAK_REPORT="off")
+        lines = [l for l in r.stderr.splitlines() if l.startswith("pyagent:")]
+        summary = json.loads(cli("summary", only_trace(d), "--json").stdout)
+        names = [e["name"] for e in summary["sampling"]["events"]]
+        if names[0] == "task-clock":  # no PMU here: the documented fallback, said once
+            assert len(lines) == 1 and lines[0].startswith(FALLBACK) and "task-clock" in lines[0], r.stderr
+            assert names == ["task-clock", "page-faults", "context-switches"], names
+        else:
+            assert names == ["cycles", "instructions", "cache-misses", "branch-misses"] and not lines, (names, r.stderr)
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", "print('ok')"], d, PYAGENT_LEAK_REPORT="off", PYAGENT_EVENTS="off")
+        assert complaints(r.stderr) == "" and FALLBACK not in r.stderr, r.stderr
+        assert json.loads(cli("summary", only_trace(d), "--json").stdout)["sampling"] is None
+
+
+@test
+def html_flame_graph_is_written():
+    with tempfile.TemporaryDirectory() as d:
+        run([ARGS.python, os.path.join(VICTIMS, "split.py"), "300000"], d, PYAGENT_LEAK_REPORT="off")
+        trace = only_trace(d)
+        out = cli("flamegraph", trace).stdout
+        html = trace + ".html"
+        assert html in out and os.path.getsize(html) > 10000, out
+        page = open(html, encoding="utf-8").read()
+        assert "spin_alpha" in page and "http://" not in page and "https://" not in page
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
