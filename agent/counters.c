@@ -3,6 +3,8 @@
  * the PMU, and perf_event_open is the only honest probe. */
 #include "counters.h"
 
+#include <pyagent/format.h>
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <perfmon/pfmlib_perf_event.h>
@@ -173,4 +175,29 @@ int pa_events_default(pa_event_set_t *out, char *note, size_t notelen)
     snprintf(note, notelen, "no hardware counters (%s); counting %s instead", why, PA_EVENTS_SOFTWARE);
     char e2[160];
     return pa_events_probe(out, e2, sizeof e2) == 0 ? 0 : -1;
+}
+
+static int is_time_event(const struct perf_event_attr *a)
+{
+    return a->type == PERF_TYPE_SOFTWARE && (a->config == PERF_COUNT_SW_TASK_CLOCK || a->config == PERF_COUNT_SW_CPU_CLOCK);
+}
+
+/* Software events cost no PMU counter, so they always join the leader; a group
+ * asking for more hardware counters than the PMU has would never be scheduled. */
+int pa_events_plan(const pa_event_set_t *set, unsigned *flags, int *lead)
+{
+    int hw = 0, n_lead = 0;
+    for (int i = 0; i < set->n; i++) {
+        int sw = set->ev[i].attr.type == PERF_TYPE_SOFTWARE;
+        flags[i] = is_time_event(&set->ev[i].attr) ? PA_EVF_TIME : 0;
+        if (i == 0 || sw || hw < PA_GROUP_HW_MAX) {
+            lead[n_lead++] = i;
+            hw += !sw;
+        } else {
+            flags[i] |= PA_EVF_MULTIPLEXED;
+        }
+    }
+    if (set->n)
+        flags[0] |= PA_EVF_LEADER;
+    return n_lead;
 }

@@ -1,6 +1,6 @@
 /* counters.h — performance counters for the CPU profiler: libpfm4 event names encoded
  * into perf_event attributes, the default set with its software fallback, and
- * per-thread counter groups. (Sampling builds on this; see issue 3.) */
+ * per-thread counter groups, and how a set is split into groups for sampling. */
 #ifndef PA_COUNTERS_H
 #define PA_COUNTERS_H
 
@@ -48,5 +48,16 @@ int pa_group_open(const pa_event_set_t *set, int *fds);
 int pa_group_read(int leader, int n, uint64_t *values, int *scaled);
 
 void pa_group_close(int *fds, int n);
+
+/* Hardware events counted together with the sampling leader; more would not fit the
+ * PMUs of common x86 cores (4 general-purpose counters per thread). */
+#define PA_GROUP_HW_MAX 4
+
+/* Splits a set for sampling: the first event leads (it samples), every software
+ * event and up to PA_GROUP_HW_MAX hardware events count in its group (their indices
+ * go to lead, leader first), the remaining hardware events in groups of their own
+ * that the kernel time-shares (PA_EVF_MULTIPLEXED; read with scaling). flags[i]
+ * gets PA_EVF_* for event i. @return the number of events in the leader's group. */
+int pa_events_plan(const pa_event_set_t *set, unsigned *flags, int *lead);
 
 #endif

@@ -523,11 +523,6 @@ static void record_setup(void)
     pa_tables_unlock();
 }
 
-static int is_time_event(const struct perf_event_attr *a)
-{
-    return a->type == PERF_TYPE_SOFTWARE && (a->config == PERF_COUNT_SW_TASK_CLOCK || a->config == PERF_COUNT_SW_CPU_CLOCK);
-}
-
 /* Software events other than the leader also count in the kernel where the system
  * allows it (perf_event_paranoid < 2 or privileges): context switches and
  * migrations only ever happen there. The leader stays user-level (see the top). */
@@ -544,26 +539,6 @@ static void widen_software_events(void)
             set.ev[i].attr = a;
         }
     }
-}
-
-/* The sampling group holds every software event and up to four hardware ones (a
- * group larger than the PMU never runs); the other hardware events count in
- * groups of their own that the kernel time-shares, scaled when read. */
-static void plan_groups(void)
-{
-    int hw = 0;
-    n_lead = 0;
-    for (int i = 0; i < set.n; i++) {
-        int sw = set.ev[i].attr.type == PERF_TYPE_SOFTWARE;
-        ev_flags[i] = is_time_event(&set.ev[i].attr) ? PA_EVF_TIME : 0;
-        if (i == 0 || sw || hw < 4) {
-            lead[n_lead++] = i;
-            hw += !sw;
-        } else {
-            ev_flags[i] |= PA_EVF_MULTIPLEXED;
-        }
-    }
-    ev_flags[0] |= PA_EVF_LEADER;
 }
 
 /* Said once on stderr and kept in the trace, where `pyagent summary` shows it. */
@@ -653,7 +628,7 @@ void pa_sampler_start(void)
     if (!walk_ok)
         note("%s", "process_vm_readv is not permitted here (seccomp?); CPU samples will have native frames only");
     widen_software_events();
-    plan_groups();
+    n_lead = pa_events_plan(&set, ev_flags, lead);
     set_fd_budget();
     record_setup();
     atomic_store(&running, 1);

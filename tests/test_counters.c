@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "counters.h"
+#include <pyagent/format.h>
 
 static void test_counters_generic_names_encode_to_perf_types(void **state)
 {
@@ -115,6 +116,40 @@ static void test_counters_software_group_counts(void **state)
     munmap(touch, len);
 }
 
+/* Six hardware events: cycles leads and samples, four hardware events fit its group,
+ * the sixth counts alone, time-shared and scaled; software events always join. */
+static void test_counters_plan_multiplexes_what_does_not_fit(void **state)
+{
+    pa_event_set_t set;
+    char err[256] = "";
+    const char *list = "cycles,instructions,cache-misses,branch-misses,page-faults,branches,task-clock";
+    assert_int_equal(pa_events_encode(list, &set, err, sizeof err), 0);
+    unsigned flags[PA_MAX_EVENTS];
+    int lead[PA_MAX_EVENTS];
+    int n = pa_events_plan(&set, flags, lead);
+    assert_int_equal(n, 6);
+    int want[] = { 0, 1, 2, 3, 4, 6 };
+    for (int i = 0; i < n; i++)
+        assert_int_equal(lead[i], want[i]);
+    assert_int_equal(flags[0], PA_EVF_LEADER);
+    assert_int_equal(flags[5], PA_EVF_MULTIPLEXED); /* branches: the fifth hardware event */
+    assert_int_equal(flags[4], 0);                  /* page-faults: software, in the group */
+    assert_int_equal(flags[6], PA_EVF_TIME);        /* task-clock counts nanoseconds */
+}
+
+/* The fallback: task-clock leads, is a time event, nothing is multiplexed. */
+static void test_counters_plan_software_set(void **state)
+{
+    pa_event_set_t set;
+    char err[256] = "";
+    assert_int_equal(pa_events_encode(PA_EVENTS_SOFTWARE, &set, err, sizeof err), 0);
+    unsigned flags[PA_MAX_EVENTS];
+    int lead[PA_MAX_EVENTS];
+    assert_int_equal(pa_events_plan(&set, flags, lead), 3);
+    assert_int_equal(flags[0], PA_EVF_LEADER | PA_EVF_TIME);
+    assert_int_equal(flags[1] | flags[2], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +158,8 @@ int main(void)
         cmocka_unit_test(test_counters_unknown_event_named),
         cmocka_unit_test(test_counters_default_opens_or_falls_back),
         cmocka_unit_test(test_counters_software_group_counts),
+        cmocka_unit_test(test_counters_plan_multiplexes_what_does_not_fit),
+        cmocka_unit_test(test_counters_plan_software_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
