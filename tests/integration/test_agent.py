@@ -482,6 +482,20 @@ def c_threads_are_sampled_with_native_frames():
 
 
 @test
+def threads_running_before_activation_are_sampled():
+    if not ARGS.early_thread_lib:
+        return
+    code = "import time; time.sleep(1.5); print('slept')"
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off",
+                LD_PRELOAD="%s:%s" % (ARGS.lib, ARGS.early_thread_lib), EARLY_MS="400")
+        assert r.stdout == "slept\n", r
+        fns = by_function(task_clock(report_json(only_trace(d), "--native")))
+        burn = fns.get("burn_cpu_before_python")
+        assert burn and burn["self"] >= 250e6, sorted(fns)[:20]
+
+
+@test
 def sampling_leaves_recursion_and_profilers_alone():
     code = ("import sys, cProfile, pstats\n"
             "def r(n):\n    return 0 if n == 0 else 1 + r(n - 1)\n"
@@ -542,6 +556,7 @@ def main():
     ap.add_argument("--cli", required=True)
     ap.add_argument("--workloads")
     ap.add_argument("--native-thread-lib", help="tests/victims/native_thread.c built as a shared library")
+    ap.add_argument("--early-thread-lib", help="tests/victims/early_thread.c built as a shared library")
     ap.add_argument("-k", help="run tests whose name contains this")
     ARGS = ap.parse_args()
     passed = failed = 0
