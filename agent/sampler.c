@@ -161,12 +161,12 @@ static void read_deltas(pa_smp_t *s, uint64_t *out)
 
 static int in_eval(uintptr_t ip) { return ip - 1 >= pa_py.eval_start && ip - 1 < pa_py.eval_end; }
 
-static int native_frames(pa_smp_t *s, uintptr_t pc)
+static int native_frames(pa_smp_t *s, uintptr_t pc, int in_agent)
 {
     if (!pa_cfg.native_depth)
         return 0;
     /* Inside a hook the thread may be in libunwind already: the address alone. */
-    if (pa_in_agent) {
+    if (in_agent) {
         s->ips[0] = pc;
         return 1;
     }
@@ -200,7 +200,7 @@ static uint8_t *ring_reserve(pa_smp_t *s, uint32_t need, uint64_t *at)
     return s->ring + pos;
 }
 
-static void take_sample(pa_smp_t *s, const ucontext_t *uc)
+static void take_sample(pa_smp_t *s, const ucontext_t *uc, int in_agent)
 {
     uint64_t when = pa_now_ns(), vals[PA_MAX_EVENTS];
     read_deltas(s, vals);
@@ -209,7 +209,7 @@ static void take_sample(pa_smp_t *s, const ucontext_t *uc)
                    : 0;
     for (int i = 0; i < n_py; i++)
         hold_code((uintptr_t)s->py[i].code);
-    int n_ips = native_frames(s, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
+    int n_ips = native_frames(s, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP], in_agent);
     int shared = 0;
     while (shared < n_py && shared < s->prev_n &&
            same_frame(&s->py[n_py - 1 - shared], &s->prev[s->prev_n - 1 - shared]))
@@ -259,7 +259,10 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
         forward(sig, si, uc); /* someone else's signal (kill, sigqueue) */
     } else if (atomic_load_explicit(&s->active, memory_order_acquire) &&
                atomic_load_explicit(&running, memory_order_relaxed)) {
-        take_sample(s, uc);
+        int guard = pa_in_agent;
+        pa_in_agent = 1; /* nothing here allocates; should it, the hooks only forward */
+        take_sample(s, uc, guard);
+        pa_in_agent = guard;
         ioctl(leader, PERF_EVENT_IOC_REFRESH, 1); /* armed for the next overflow */
     }
     errno = saved;

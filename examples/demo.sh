@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds pyagent, runs examples/leaks.py under it and shows what a user sees: the
-# leak report printed at exit, then the reader's summary and leak table.
+# Builds pyagent, runs two examples under it and shows what a user sees: for
+# examples/leaks.py the leak report printed at exit, then the reader's summary and
+# leak table; for examples/hotspots.py where the CPU went (`pyagent report`, per
+# function and per thread) and an HTML flame graph.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/.ci/deps.sh"
@@ -18,3 +20,17 @@ echo "== pyagent summary $trace"
 echo
 echo "== pyagent leaks $trace --top 3"
 "$build/pyagent" leaks "$trace" --top 3
+
+echo
+echo "== LD_PRELOAD=$build/libpyagent.so PYAGENT_LEAK_REPORT=off python3 examples/hotspots.py"
+(cd "$out" && rm -f pyagent-*.trace && LD_PRELOAD="$build/libpyagent.so" PYAGENT_LEAK_REPORT=off python3 "$top/examples/hotspots.py")
+trace=$(ls "$out"/pyagent-*.trace)
+echo
+echo "== pyagent report $trace --event task-clock --top 6"
+"$build/pyagent" report "$trace" --event task-clock --top 6
+echo
+echo "== pyagent report $trace --thread resizer --lines --top 3"
+"$build/pyagent" report "$trace" --thread resizer --lines --event task-clock --top 3
+echo
+echo "== pyagent flamegraph $trace"
+"$build/pyagent" flamegraph "$trace"
