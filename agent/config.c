@@ -3,6 +3,8 @@
  * profile that found nothing. */
 #include "config.h"
 
+#include "common.h"
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,7 +13,8 @@
 
 struct pa_config pa_cfg;
 
-enum knob_kind { K_BOOL, K_INT, K_PATH, K_LEAKS, K_NONPY, K_NATIVE, K_EVENTS, K_SIGNAL };
+enum knob_kind { K_BOOL, K_INT, K_PATH, K_LEAKS, K_NONPY, K_NATIVE, K_EVENTS, K_SIGNAL, K_MODE, K_COUNT,
+                 K_START, K_TOGGLE };
 
 struct knob {
     const char *name;
@@ -38,6 +41,11 @@ static const struct knob knobs[] = {
     { "PYAGENT_FREQ", K_INT, F(freq), 1, 100000, "100" },
     { "PYAGENT_PERIOD", K_INT, F(period), 0, 2000000000, "0" },
     { "PYAGENT_SIGNAL", K_SIGNAL, F(signal), 0, 0, "SIGRTMIN+4" },
+    { "PYAGENT_MODE", K_MODE, F(mode), 0, 0, "sample" },
+    { "PYAGENT_TRACE_C", K_BOOL, F(trace_c), 0, 1, "off" },
+    { "PYAGENT_COUNT", K_COUNT, F(count), 0, 0, "" },
+    { "PYAGENT_START", K_START, F(start_paused), 0, 0, "running" },
+    { "PYAGENT_TOGGLE_SIGNAL", K_TOGGLE, F(toggle_signal), 0, 0, "off" },
 };
 #undef F
 
@@ -107,6 +115,31 @@ static int parse_signal(const char *v, int *out)
     return 0;
 }
 
+/* Function names: qualnames, optionally module-qualified (pkg.mod:Class.method). */
+static int set_count(char *dst, const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= sizeof pa_cfg.count ||
+        strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:,<>") != n)
+        return -1;
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+/* Any catchable signal but the ones the agent or the runtime need. */
+static int parse_toggle(const char *v, int *out)
+{
+    static const struct { const char *name; int sig; } named[] = {
+        { "SIGUSR1", SIGUSR1 }, { "SIGUSR2", SIGUSR2 }, { "SIGHUP", SIGHUP }, { "SIGWINCH", SIGWINCH },
+    };
+    if (!strcmp(v, "off"))
+        return *out = 0, 0;
+    for (unsigned i = 0; i < PA_ARRAY_LEN(named); i++)
+        if (!strcmp(v, named[i].name))
+            return *out = named[i].sig, 0;
+    return parse_signal(v, out);
+}
+
 static int apply(const struct knob *k, const char *v, char *err, unsigned errlen)
 {
     char *base = (char *)&pa_cfg;
@@ -146,6 +179,26 @@ static int apply(const struct knob *k, const char *v, char *err, unsigned errlen
         break;
     case K_SIGNAL:
         ok = parse_signal(v, ival), expect = "a realtime signal: SIGRTMIN+N, SIGRTMAX-N or its number";
+        break;
+    case K_MODE:
+        expect = "sample or trace";
+        if (!strcmp(v, "sample"))
+            *ival = PA_MODE_SAMPLE, ok = 0;
+        else if (!strcmp(v, "trace"))
+            *ival = PA_MODE_TRACE, ok = 0;
+        break;
+    case K_COUNT:
+        ok = set_count(base + k->off, v), expect = "comma-separated function names (name, Class.method or pkg.mod:Class.method)";
+        break;
+    case K_START:
+        expect = "running or paused";
+        if (!strcmp(v, "running"))
+            *ival = 0, ok = 0;
+        else if (!strcmp(v, "paused"))
+            *ival = 1, ok = 0;
+        break;
+    case K_TOGGLE:
+        ok = parse_toggle(v, ival), expect = "off, SIGUSR1, SIGUSR2, SIGHUP, SIGWINCH or a realtime signal";
         break;
     case K_NONPY:
         expect = "dormant or track";
@@ -210,6 +263,10 @@ int pa_config_load(char *const *envp, char *err, unsigned errlen)
     }
     if (freq_set && pa_cfg.period) {
         snprintf(err, errlen, "PYAGENT_FREQ and PYAGENT_PERIOD both set: choose one");
+        goto fail;
+    }
+    if (pa_cfg.toggle_signal && pa_cfg.toggle_signal == pa_cfg.signal) {
+        snprintf(err, errlen, "PYAGENT_TOGGLE_SIGNAL and PYAGENT_SIGNAL are the same signal");
         goto fail;
     }
     return 0;

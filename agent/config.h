@@ -8,6 +8,7 @@
 enum pa_leak_dest { PA_LEAKS_STDERR, PA_LEAKS_OFF, PA_LEAKS_FILE };
 enum pa_non_python { PA_NONPY_DORMANT, PA_NONPY_TRACK };
 enum pa_native_mode { PA_NATIVE_AUTO, PA_NATIVE_LEAF, PA_NATIVE_FULL };
+enum pa_mode { PA_MODE_SAMPLE, PA_MODE_TRACE };
 
 struct pa_config {
     int enable;                 /* PYAGENT_ENABLE: master switch */
@@ -26,6 +27,11 @@ struct pa_config {
     int freq;                   /* PYAGENT_FREQ: samples per second (unless a period is set) */
     int period;                 /* PYAGENT_PERIOD: leader events per sample (0: use the frequency) */
     int signal;                 /* PYAGENT_SIGNAL: the realtime signal samples arrive on */
+    int mode;                   /* PYAGENT_MODE: sample | trace (enum pa_mode) */
+    int trace_c;                /* PYAGENT_TRACE_C: trace mode also records calls into C functions */
+    char count[1024];           /* PYAGENT_COUNT: functions whose calls are counted, comma-separated */
+    int start_paused;           /* PYAGENT_START: running | paused */
+    int toggle_signal;          /* PYAGENT_TOGGLE_SIGNAL: 0 = none, else the signal that pauses/resumes */
 };
 
 

@@ -2,6 +2,7 @@
  * frame chain (no per-call hook, so no cost per Python call), and naming code
  * objects once each. */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -237,4 +238,35 @@ uint32_t pa_py_function(PyObject *code)
         return 0;
     keep_alive(code, gil);
     return id;
+}
+
+/* A C function, keyed by its PyMethodDef (shared by every bound copy of a builtin
+ * method): "module.name" for module functions, "type.name" for methods. GIL held. */
+uint32_t pa_py_c_function(const void *def, PyObject *callable)
+{
+    uint32_t id = pa_map_get(&functions, (uintptr_t)def, 1);
+    if (id)
+        return id;
+    const char *name = *(const char *const *)def; /* PyMethodDef.ml_name */
+    PyObject *self = AT(callable, 3 * sizeof(void *), PyObject *); /* PyCFunctionObject.m_self */
+    const char *owner = pa_py_owner_name(self);
+    char full[512];
+    int n = snprintf(full, sizeof full, "%s%s%s", owner ? owner : "", owner ? "." : "", name ? name : "?");
+    if (n < 0)
+        return 0;
+    id = pa_tab_function(pa_tab_string(full, (size_t)n < sizeof full ? (size_t)n : sizeof full - 1), 0, 0);
+    if (id)
+        pa_map_put(&functions, (uintptr_t)def, 1, id);
+    return id;
+}
+
+int pa_py_code_names(PyObject *code, const char **qual, intptr_t *qlen, const char **file, intptr_t *flen)
+{
+    const pa_pylayout_t *L = pa_py.layout;
+    if (!L)
+        return -1;
+    int gil = pa_py.GILState_Check();
+    *qual = utf8_of(AT(code, L->co_qualname >= 0 ? L->co_qualname : L->co_name, PyObject *), gil, qlen);
+    *file = utf8_of(AT(code, L->co_filename, PyObject *), gil, flen);
+    return *qual && *file ? 0 : -1;
 }

@@ -34,6 +34,8 @@ static struct {
     PyObject *(*Bool_FromLong)(long);
     const char *(*GetVersion)(void);
     void *method_type;
+    void *module_type;
+    const char *(*Module_GetName)(PyObject *);
     int (*AddPendingCall)(int (*)(void *), void *);
     PyObject *none;
 } api;
@@ -58,7 +60,8 @@ int pa_py_detect(void)
              RESOLVE(api.Unicode_FromString, "PyUnicode_FromString") &&
              RESOLVE(api.Bool_FromLong, "PyBool_FromLong") &&
              RESOLVE(api.GetVersion, "Py_GetVersion") && RESOLVE(api.none, "_Py_NoneStruct") &&
-             RESOLVE(api.method_type, "PyMethod_Type") &&
+             RESOLVE(api.method_type, "PyMethod_Type") && RESOLVE(api.module_type, "PyModule_Type") &&
+             RESOLVE(api.Module_GetName, "PyModule_GetName") &&
              RESOLVE(api.AddPendingCall, "Py_AddPendingCall") &&
              RESOLVE(pa_py.IsInitialized, "Py_IsInitialized") &&
              RESOLVE(pa_py.GILState_GetThisThreadState, "PyGILState_GetThisThreadState") &&
@@ -391,4 +394,18 @@ int pa_py_new_thread_name(void *start, void *arg, char *out, size_t len)
     pa_py.Err_Clear();
     pa_py.Err_Restore(t, v, tb);
     return out[0] != 0;
+}
+
+const char *pa_py_owner_name(PyObject *self)
+{
+    if (!self)
+        return NULL;
+    void *type = AT(self, sizeof(intptr_t), void *);
+    if (type == api.module_type) {
+        const char *name = api.Module_GetName(self);
+        if (!name)
+            pa_py.Err_Clear();
+        return name;
+    }
+    return AT(type, 3 * sizeof(void *), const char *); /* PyTypeObject.tp_name */
 }

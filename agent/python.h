@@ -84,6 +84,18 @@ uint32_t pa_py_function(PyObject *code);
  * back: the object's address then always names the same code. */
 void pa_py_hold(PyObject *code);
 
+/* A C function's id (tables lock and GIL held): def is its PyMethodDef, callable a
+ * PyCFunctionObject using it. 0 on failure. */
+uint32_t pa_py_c_function(const void *def, PyObject *callable);
+
+/* The name that qualifies a C function bound to self: a module's name, or the type
+ * name of an instance (NULL if none). GIL held. */
+const char *pa_py_owner_name(PyObject *self);
+
+/* A code object's qualified name (3.11+; the plain name before) and file name, as
+ * UTF-8 that lives as long as the code object. @return 0 or -1. */
+int pa_py_code_names(PyObject *code, const char **qual, intptr_t *qlen, const char **file, intptr_t *flen);
+
 /* Source line of a frame. */
 int pa_py_line(const pa_pyframe_t *f);
 

@@ -30,6 +30,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "control.h"
 #include "counters.h"
 #include "log.h"
 #include "mem.h"
@@ -258,12 +259,17 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
     if (!s || si->si_code <= 0 || si->si_fd != leader) {
         forward(sig, si, uc); /* someone else's signal (kill, sigqueue) */
     } else if (atomic_load_explicit(&s->active, memory_order_acquire) &&
-               atomic_load_explicit(&running, memory_order_relaxed)) {
+               atomic_load_explicit(&running, memory_order_relaxed) && !pa_control_paused()) {
         int guard = pa_in_agent;
         pa_in_agent = 1; /* nothing here allocates; should it, the hooks only forward */
         take_sample(s, uc, guard);
         pa_in_agent = guard;
         ioctl(leader, PERF_EVENT_IOC_REFRESH, 1); /* armed for the next overflow */
+    } else if (atomic_load_explicit(&s->active, memory_order_acquire) && pa_control_paused()) {
+        /* Paused: read the counters (the next sample's deltas start from now) and re-arm. */
+        uint64_t skip[PA_MAX_EVENTS];
+        read_deltas(s, skip);
+        ioctl(leader, PERF_EVENT_IOC_REFRESH, 1);
     }
     errno = saved;
 }

@@ -14,6 +14,11 @@
 #include "log.h"
 #include "mem.h"
 #include "python.h"
+#include "calltrace.h"
+#include "clock.h"
+#include "control.h"
+#include "count.h"
+#include "hooks.h"
 #include "sampler.h"
 #include "tables.h"
 #include "thread.h"
@@ -94,6 +99,24 @@ static void interp_body(pa_rec_t *r)
     pa_rec_u(r, activated_ns);
 }
 
+static void append_tracing(void)
+{
+    const char *pats[32];
+    int n = pa_count_patterns(pats, 32);
+    if (!pa_hooks_tracing() && !n && !pa_cfg.start_paused)
+        return;
+    pa_rec_t r = { 0 };
+    unsigned flags = (pa_hooks_tracing() ? PA_TRACE_PYTHON : 0) | (pa_hooks_tracing() && pa_cfg.trace_c ? PA_TRACE_C : 0) |
+                     (pa_cfg.start_paused ? PA_TRACE_START_PAUSED : 0);
+    pa_rec_u(&r, flags);
+    pa_rec_u(&r, (uint64_t)n);
+    for (int i = 0; i < n && r.n + strlen(pats[i]) + 16 < sizeof r.b; i++)
+        pa_rec_str(&r, pats[i], strlen(pats[i]));
+    pa_tables_lock();
+    pa_tab_append(PA_REC_TRACING, &r);
+    pa_tables_unlock();
+}
+
 void pa_session_python_ready(void)
 {
     activated_ns = pa_now_ns();
@@ -105,7 +128,12 @@ void pa_session_python_ready(void)
     if (pa_cfg.pymalloc && pa_pymem_install() != 0)
         pa_log("cannot wrap the PyMem/PyObject allocators; Python-object tracing off");
     pa_writer_allow();
+    pa_control_start();
     pa_sampler_start();
+    if (pa_cfg.mode == PA_MODE_TRACE)
+        pa_clock_init();
+    pa_hooks_start();
+    append_tracing();
 }
 
 void pa_session_main_starts(void) { atomic_store(&pa_phase_flags, 0); }
@@ -179,6 +207,7 @@ void pa_session_exit(void)
     pa_in_agent = 1;
     pa_session_program_end(); /* os._exit and C exits skip the Python checkpoint */
     pa_sampler_stop();
+    pa_calls_flush_all(); /* no other thread runs Python any more, or it is this one's exit */
     atomic_store(&pa_state, PA_STATE_FINISHED);
     pa_heap_leaks(emit_leak, NULL);
     uint64_t bytes, count;

@@ -181,6 +181,8 @@ void pa_thread_emit_alloc(pa_thread_t *t, uint64_t now, uintptr_t ptr, uint64_t 
         t->len += pa_varint_put(t->buf + t->len, size);
         t->len += pa_varint_put(t->buf + t->len, stack);
         t->allocs++;
+        t->alloc_bytes += size;
+        t->alloc_blocks++;
     }
     pa_spin_unlock(&t->lock);
 }
@@ -208,6 +210,63 @@ void pa_thread_emit_sample(pa_thread_t *t, uint64_t when, uint32_t stack, const 
         for (int i = 0; i < n; i++)
             t->len += pa_varint_put(t->buf + t->len, vals[i]);
         t->samples++;
+    }
+    pa_spin_unlock(&t->lock);
+}
+
+/* Control events: marks, counters, regions, toggles and counted calls. Each takes
+ * up to PA_CTL_MAX bytes. */
+#define PA_CTL_MAX (8 * PA_VARINT_MAX + 1)
+
+static void emit_varints(pa_thread_t *t, uint64_t when, uint8_t type, const uint64_t *v, int n)
+{
+    pa_spin_lock(&t->lock);
+    if (t->buf && t->len && when < t->last_ns)
+        when = t->last_ns;
+    if (reserve_n(t, PA_CTL_MAX) == 0 && begin_event(t, when, type) == 0)
+        for (int i = 0; i < n; i++)
+            t->len += pa_varint_put(t->buf + t->len, v[i]);
+    pa_spin_unlock(&t->lock);
+}
+
+void pa_thread_emit_toggle(pa_thread_t *t, uint64_t when, int resumed, unsigned cause)
+{
+    uint64_t v[] = { (uint64_t)resumed, cause };
+    emit_varints(t, when, PA_EV_TOGGLE, v, 2);
+}
+
+void pa_thread_emit_counted(pa_thread_t *t, uint64_t when, uint32_t fn, const uint64_t deltas[4])
+{
+    uint64_t v[] = { fn, deltas[0], deltas[1], deltas[2], deltas[3] };
+    emit_varints(t, when, PA_EV_COUNTED, v, 5);
+}
+
+void pa_thread_emit_mark(pa_thread_t *t, uint64_t when, uint32_t name, uint32_t fields)
+{
+    uint64_t v[] = { name, fields };
+    emit_varints(t, when, PA_EV_MARK, v, 2);
+}
+
+void pa_thread_emit_region(pa_thread_t *t, uint64_t when, uint32_t name, int begin)
+{
+    uint64_t v[] = { name, begin ? 1u : 2u };
+    emit_varints(t, when, PA_EV_REGION, v, 2);
+}
+
+void pa_thread_emit_counter(pa_thread_t *t, uint64_t when, uint32_t name, int is_float, uint64_t bits)
+{
+    pa_spin_lock(&t->lock);
+    if (t->buf && t->len && when < t->last_ns)
+        when = t->last_ns;
+    if (reserve_n(t, PA_CTL_MAX) == 0 && begin_event(t, when, PA_EV_COUNTER) == 0) {
+        t->len += pa_varint_put(t->buf + t->len, name);
+        t->len += pa_varint_put(t->buf + t->len, (uint64_t)is_float);
+        if (is_float) {
+            pa_le64_put(t->buf + t->len, bits);
+            t->len += 8;
+        } else {
+            t->len += pa_varint_put(t->buf + t->len, bits);
+        }
     }
     pa_spin_unlock(&t->lock);
 }

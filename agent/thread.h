@@ -14,7 +14,9 @@
 
 typedef struct pa_stack_cache { uint64_t hash; uint32_t id; } pa_stack_cache_t;
 
-struct pa_smp; /* sampler.c: the thread's counters and sample ring */
+struct pa_smp;   /* sampler.c: the thread's counters and sample ring */
+struct pa_calls; /* calltrace.c: the thread's call events (trace mode) */
+struct pa_count; /* count.c: the thread's open counted calls */
 
 typedef struct pa_thread {
     pa_spin_t lock;       /* owner appends events; the writer takes the buffer */
@@ -29,6 +31,9 @@ typedef struct pa_thread {
     struct pa_thread *next; /* registry */
     pa_stack_cache_t cache[PA_STACK_CACHE]; /* owner only */
     struct pa_smp *_Atomic smp; /* NULL unless the thread's counters are open */
+    struct pa_calls *calls;     /* trace mode, created by the thread's first call event */
+    struct pa_count *count;     /* PYAGENT_COUNT, created by the thread's first counted call */
+    uint64_t alloc_bytes, alloc_blocks; /* allocated by this thread so far (tracked blocks) */
     uintptr_t *ips;       /* scratch: native frames */
     void **unw;           /* scratch for unw_backtrace */
     pa_pyframe_t *py;     /* scratch: Python frames */
@@ -61,6 +66,16 @@ void pa_thread_emit_alloc(pa_thread_t *t, uint64_t now, uintptr_t ptr, uint64_t 
 void pa_thread_emit_free(pa_thread_t *t, uint64_t now, uintptr_t ptr);
 /* A CPU sample taken at `when` (clamped so the thread's times never go backwards). */
 void pa_thread_emit_sample(pa_thread_t *t, uint64_t when, uint32_t stack, const uint64_t *vals, int n);
+
+/* Control events (see enum pa_event): a TOGGLE (resumed: 1, paused: 0; cause: enum
+ * pa_toggle_cause), a COUNTED call (deltas: duration ns, thread CPU ns, bytes, blocks),
+ * a MARK (fields: sid of a JSON object, or 0), a REGION begin/end, a COUNTER (bits:
+ * zigzag int64, or the IEEE-754 bits of a double when is_float). */
+void pa_thread_emit_toggle(pa_thread_t *t, uint64_t when, int resumed, unsigned cause);
+void pa_thread_emit_counted(pa_thread_t *t, uint64_t when, uint32_t fn, const uint64_t deltas[4]);
+void pa_thread_emit_mark(pa_thread_t *t, uint64_t when, uint32_t name, uint32_t fields);
+void pa_thread_emit_region(pa_thread_t *t, uint64_t when, uint32_t name, int begin);
+void pa_thread_emit_counter(pa_thread_t *t, uint64_t when, uint32_t name, int is_float, uint64_t bits);
 
 /* Writer side: hands every non-empty buffer to fn (registry and thread locks held
  * during the call); fn takes ownership of buf. */

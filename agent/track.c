@@ -5,6 +5,7 @@
 #include "config.h"
 #include "python.h"
 #include "log.h"
+#include "control.h"
 #include "sampler.h"
 #include "stacks.h"
 #include "thread.h"
@@ -43,6 +44,7 @@ void pa_track_alloc(void *p, size_t size, unsigned allocator, const void *caller
     }
     pa_thread_t *t = pa_thread_get();
     pa_sampler_poll(t);
+    pa_control_poll(t);
     uint64_t now = pa_now_ns();
     uint64_t phase = atomic_load_explicit(&pa_phase_flags, memory_order_relaxed);
     if (PA_UNLIKELY(phase & PA_BLK_STARTUP))

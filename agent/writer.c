@@ -26,7 +26,7 @@
 #include "tables.h"
 #include "thread.h"
 
-typedef struct ready { uint32_t serial; uint64_t base_ns; uint8_t *buf; size_t len; } ready_t;
+typedef struct ready { uint32_t serial; uint64_t base_ns; uint8_t *buf; size_t len; uint8_t tag; } ready_t;
 
 static pa_spin_t wlock = PA_SPIN_INIT, qlock = PA_SPIN_INIT;
 static ready_t *queue;
@@ -77,6 +77,11 @@ const char *pa_writer_last_path(void) { return created ? path : NULL; }
 
 void pa_writer_submit(uint32_t serial, uint64_t base_ns, uint8_t *buf, size_t len)
 {
+    pa_writer_submit_record(PA_REC_EVENTS, serial, base_ns, buf, len);
+}
+
+void pa_writer_submit_record(uint8_t tag, uint32_t serial, uint64_t base_ns, uint8_t *buf, size_t len)
+{
     pa_spin_lock(&qlock);
     if (qlen == qcap) {
         size_t cap = qcap ? qcap * 2 : 64;
@@ -90,7 +95,7 @@ void pa_writer_submit(uint32_t serial, uint64_t base_ns, uint8_t *buf, size_t le
         queue = q;
         qcap = cap;
     }
-    queue[qlen++] = (ready_t){ serial, base_ns, buf, len };
+    queue[qlen++] = (ready_t){ serial, base_ns, buf, len, tag };
     atomic_fetch_add_explicit(&qbytes, len, memory_order_relaxed);
     pa_spin_unlock(&qlock);
 }
@@ -283,7 +288,7 @@ static void add_events(const ready_t *r)
     size_t h = pa_varint_put(hdr, r->serial);
     h += pa_varint_put(hdr + h, r->base_ns);
     if (raw_reserve(1 + PA_VARINT_MAX + h + r->len) == 0) {
-        put_record_head(PA_REC_EVENTS, h + r->len);
+        put_record_head(r->tag, h + r->len);
         memcpy(raw + raw_len, hdr, h);
         memcpy(raw + raw_len + h, r->buf, r->len);
         raw_len += h + r->len;
@@ -381,7 +386,7 @@ static void take_one(void *ctx, uint32_t serial, uint64_t base_ns, uint8_t *buf,
         t->v = v;
         t->cap = cap;
     }
-    t->v[t->n++] = (ready_t){ serial, base_ns, buf, len };
+    t->v[t->n++] = (ready_t){ serial, base_ns, buf, len, PA_REC_EVENTS };
 }
 
 static void flush(int all)

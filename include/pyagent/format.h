@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define PA_FMT_MAJOR 1
-#define PA_FMT_MINOR 1
+#define PA_FMT_MINOR 2
 #define PA_FMT_MAGIC "PYAGENT" /* 8 bytes with its NUL */
 
 /* A trace file is a sequence of zstd frames, so `zstd -d` accepts it. Frames whose
@@ -56,6 +56,31 @@ enum pa_record_tag {
     PA_REC_SAMPLING = 13,  /* CPU sampling set-up: mode (enum pa_sample_mode), rate (Hz or events per
                             * sample), signal number, n, then n x (name str, perf type, perf config,
                             * flags (PA_EVF_*)); the order is the order of values in PA_EV_SAMPLE */
+    PA_REC_CALLS = 14,     /* trace mode: thread serial, base_ns, then call events (enum pa_call_kind)
+                            * to the end of the body; see "Call events" below */
+    PA_REC_TRACING = 15,   /* trace-mode set-up: flags (PA_TRACE_*), n, n x counted-function
+                            * pattern str (PYAGENT_COUNT, as given) */
+};
+
+enum pa_trace_flags {
+    PA_TRACE_PYTHON = 1u << 0, /* Python function entries and exits are in CALLS records */
+    PA_TRACE_C = 1u << 1,      /* calls into C functions (builtins, extensions) too */
+    PA_TRACE_START_PAUSED = 1u << 2, /* recording started paused (PYAGENT_START=paused) */
+};
+
+/* Call events, inside PA_REC_CALLS: varint head = dt << 2 | kind, dt in ns since the
+ * previous call event of the record (the first: since base_ns). ENTER is followed by
+ * varint (function id << 1 | resumed): resumed = a generator or coroutine continuing
+ * (or an exception thrown into it), not a new call. A C function is a FUNCTION record
+ * whose file sid is 0 and whose name is qualified ("builtins.len", "list.append").
+ * A record holds one thread's events in order; entries and exits nest per thread,
+ * except that a thread's first events may exit frames entered before tracing began
+ * (exits without entries) and its last frames may never exit (the process ended). */
+enum pa_call_kind {
+    PA_CALL_ENTER = 0,
+    PA_CALL_RETURN = 1, /* the frame returned */
+    PA_CALL_YIELD = 2,  /* the generator or coroutine suspended (await, yield) */
+    PA_CALL_UNWIND = 3, /* an exception propagated out of the frame */
 };
 
 /* A thread may have several PA_REC_THREAD records: a later one with the same serial
@@ -111,6 +136,18 @@ enum pa_event {
                        * thread's previous sample (its first: since its counters opened), in
                        * PA_REC_SAMPLING order. The stack's innermost node is the innermost frame
                        * (no PA_FRAME_ALLOCATOR leaf); Python nodes carry the executing line. */
+    PA_EV_MARK = 4,    /* dt, name sid, fields sid (0: none; else a JSON object as text) */
+    PA_EV_COUNTER = 5, /* dt, name sid, value kind (0: zigzag int64 follows; 1: 8-byte LE double) */
+    PA_EV_REGION = 6,  /* dt, name sid, 1 = begin | 2 = end (pyagent.region, nested per thread) */
+    PA_EV_TOGGLE = 7,  /* dt, 0 = paused | 1 = resumed, cause (enum pa_toggle_cause) */
+    PA_EV_COUNTED = 8, /* dt (at the call's exit), function id, duration ns, thread CPU ns,
+                        * bytes allocated, blocks allocated: one call of a PYAGENT_COUNT function */
+};
+
+enum pa_toggle_cause {
+    PA_TOGGLE_API = 1,    /* pyagent.pause() / resume(), or the C API */
+    PA_TOGGLE_SIGNAL = 2, /* PYAGENT_TOGGLE_SIGNAL received */
+    PA_TOGGLE_START = 3,  /* PYAGENT_START=paused, at activation */
 };
 
 enum pa_checkpoint {

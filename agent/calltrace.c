@@ -1,0 +1,181 @@
+/* calltrace.c — the per-call path of trace mode. An event is a TSC reading and one
+ * or two varints appended to the thread's own buffer: no lock (the GIL serialises
+ * every writer and the flusher), no allocation but the buffer itself. */
+#include "calltrace.h"
+
+#include <string.h>
+
+#include "clock.h"
+#include "common.h"
+#include "config.h"
+#include "control.h"
+#include "pyagent/format.h"
+#include "mem.h"
+#include "tables.h"
+#include "writer.h"
+
+#define CALLS_BUF (64u << 10)
+#define EVENT_MAX (2 * PA_VARINT_MAX)
+#define FN_CACHE 2048             /* code object -> function id, direct-mapped */
+#define MAX_TRACKED_DEPTH (1 << 17) /* frames whose recorded/unrecorded bit is kept */
+
+typedef struct pa_calls {
+    uint8_t *buf;
+    size_t len;
+    uint64_t base_ns, last_ns;
+    uint32_t serial;
+    uint32_t depth;               /* frames open since tracing began on this thread */
+    uint64_t events;              /* recorded by this thread */
+    uint64_t *recorded;           /* bit per open frame: its entry was recorded */
+    struct { const void *key; uint32_t id; } cache[FN_CACHE];
+    struct pa_calls *next;        /* all buffers, for flushes */
+} pa_calls_t;
+
+static pa_calls_t *all;           /* under the GIL */
+static uint64_t next_flush_ns;
+
+static void submit(pa_calls_t *c)
+{
+    if (c->buf && c->len)
+        pa_writer_submit_record(PA_REC_CALLS, c->serial, c->base_ns, c->buf, c->len);
+    else
+        pa_mem_free(c->buf);
+    c->buf = NULL;
+    c->len = 0;
+}
+
+static pa_calls_t *calls_of(pa_thread_t *t)
+{
+    pa_calls_t *c = t->calls;
+    if (PA_LIKELY(c != NULL && c->serial == t->serial))
+        return c;
+    if (c) {
+        /* The state of an ended thread, reused: its events go out under its own serial. */
+        submit(c);
+        c->serial = t->serial;
+        c->depth = 0;
+        return c;
+    }
+    c = pa_mem_calloc(1, sizeof *c);
+    uint64_t *bits = pa_mem_calloc(MAX_TRACKED_DEPTH / 64, sizeof *bits);
+    if (!c || !bits) {
+        pa_mem_free(c), pa_mem_free(bits);
+        return NULL;
+    }
+    c->recorded = bits;
+    c->serial = t->serial;
+    c->next = all;
+    all = c;
+    t->calls = c;
+    return c;
+}
+
+/* Room for one event; a full buffer goes to the writer. */
+static int reserve(pa_calls_t *c, uint64_t now)
+{
+    if (PA_LIKELY(c->buf && c->len + EVENT_MAX <= CALLS_BUF))
+        return 0;
+    submit(c);
+    if (!(c->buf = pa_mem_alloc(CALLS_BUF))) {
+        pa_writer_note_dropped(1);
+        return -1;
+    }
+    pa_clock_anchor();
+    c->base_ns = c->last_ns = now;
+    return 0;
+}
+
+/* Every flush period the thread that notices takes everybody's buffers. */
+static void maybe_flush(uint64_t now)
+{
+    if (PA_LIKELY(now < next_flush_ns))
+        return;
+    next_flush_ns = now + (uint64_t)pa_cfg.flush_ms * 1000000u;
+    pa_calls_flush_all();
+    pa_writer_maybe_flush(pa_now_ns());
+}
+
+static void put_head(pa_calls_t *c, uint64_t now, unsigned kind)
+{
+    uint64_t dt = now > c->last_ns ? now - c->last_ns : 0;
+    c->last_ns += dt;
+    c->len += pa_varint_put(c->buf + c->len, dt << 2 | kind);
+    c->events++;
+}
+
+static uint32_t function_id(pa_calls_t *c, const void *key, PyObject *code, PyObject *callable)
+{
+    unsigned slot = (unsigned)(((uintptr_t)key >> 4) * 0x9E3779B1u >> 21) & (FN_CACHE - 1);
+    if (PA_LIKELY(c->cache[slot].key == key))
+        return c->cache[slot].id;
+    pa_tables_lock();
+    uint32_t id = code ? pa_py_function(code) : pa_py_c_function(key, callable);
+    pa_tables_unlock();
+    if (id) {
+        c->cache[slot].key = key;
+        c->cache[slot].id = id;
+    }
+    return id;
+}
+
+static void push(pa_calls_t *c, int rec)
+{
+    uint32_t d = c->depth++;
+    if (d < MAX_TRACKED_DEPTH) {
+        if (rec)
+            c->recorded[d / 64] |= 1ull << (d % 64);
+        else
+            c->recorded[d / 64] &= ~(1ull << (d % 64));
+    }
+}
+
+static void enter(pa_thread_t *t, const void *key, PyObject *code, PyObject *callable, int resumed)
+{
+    pa_calls_t *c = calls_of(t);
+    if (!c)
+        return;
+    pa_control_poll(t);
+    /* While paused, frames are not recorded, and neither are their exits later. */
+    int rec = !pa_control_paused();
+    uint64_t now = pa_clock_ns();
+    uint32_t id = rec ? function_id(c, key, code, callable) : 0;
+    if (rec && id && reserve(c, now) == 0) {
+        put_head(c, now, PA_CALL_ENTER);
+        c->len += pa_varint_put(c->buf + c->len, (uint64_t)id << 1 | (resumed != 0));
+        push(c, 1);
+    } else {
+        push(c, 0);
+    }
+    maybe_flush(now);
+}
+
+void pa_calls_enter(pa_thread_t *t, PyObject *code, int resumed) { enter(t, code, code, NULL, resumed); }
+
+void pa_calls_enter_c(pa_thread_t *t, const void *fn, PyObject *callable) { enter(t, fn, NULL, callable, 0); }
+
+void pa_calls_exit(pa_thread_t *t, unsigned kind)
+{
+    pa_calls_t *c = t->calls;
+    if (!c || !c->depth)
+        return; /* a frame entered before tracing began */
+    uint32_t d = --c->depth;
+    if (d < MAX_TRACKED_DEPTH && !(c->recorded[d / 64] >> (d % 64) & 1))
+        return;
+    uint64_t now = pa_clock_ns();
+    if (reserve(c, now) == 0)
+        put_head(c, now, kind);
+}
+
+void pa_calls_flush_all(void)
+{
+    for (pa_calls_t *c = all; c; c = c->next)
+        submit(c);
+}
+
+uint64_t pa_calls_events(void)
+{
+    uint64_t n = 0;
+    for (pa_calls_t *c = all; c; c = c->next)
+        n += c->events;
+    return n;
+}

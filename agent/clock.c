@@ -1,0 +1,86 @@
+/* clock.c — TSC-based timestamps. An invariant TSC (constant_tsc and nonstop_tsc in
+ * /proc/cpuinfo) ticks at a fixed rate on every core; the rate is measured against
+ * CLOCK_MONOTONIC, and the conversion is re-anchored at buffer boundaries, so an
+ * error in the measured rate never accumulates beyond one buffer's span. */
+#include "clock.h"
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "common.h"
+
+typedef struct anchor {
+    uint64_t tsc, ns;
+} anchor_t;
+
+static int use_tsc;
+static uint64_t mult;             /* ns per tick, 32.32 fixed point */
+static anchor_t origin;           /* the first anchor: long baselines refine mult */
+static _Atomic(anchor_t *) current;
+static anchor_t anchors[2];
+static atomic_int which;
+
+static int invariant_tsc(void)
+{
+    char buf[8192];
+    int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    return strstr(buf, " constant_tsc") && strstr(buf, " nonstop_tsc");
+}
+
+static anchor_t take(void)
+{
+    /* The TSC read sits between two clock readings: its time is their midpoint. */
+    uint64_t a = pa_now_ns(), t = __rdtsc(), b = pa_now_ns();
+    return (anchor_t){ t, a + (b - a) / 2 };
+}
+
+void pa_clock_init(void)
+{
+    if (!invariant_tsc())
+        return;
+    origin = take();
+    anchor_t end;
+    do
+        end = take();
+    while (end.ns - origin.ns < 1000000);
+    if (end.tsc <= origin.tsc)
+        return;
+    mult = (uint64_t)(((unsigned __int128)(end.ns - origin.ns) << 32) / (end.tsc - origin.tsc));
+    anchors[0] = end;
+    atomic_store(&current, &anchors[0]);
+    use_tsc = 1;
+}
+
+void pa_clock_anchor(void)
+{
+    if (!use_tsc)
+        return;
+    anchor_t now = take();
+    if (now.tsc > origin.tsc + 1000000000ull) /* a long baseline: a better rate */
+        mult = (uint64_t)(((unsigned __int128)(now.ns - origin.ns) << 32) / (now.tsc - origin.tsc));
+    int next = !atomic_load(&which);
+    anchors[next] = now;
+    atomic_store(&current, &anchors[next]);
+    atomic_store(&which, next);
+}
+
+uint64_t pa_clock_ns(void)
+{
+    if (!use_tsc)
+        return pa_now_ns();
+    const anchor_t *a = atomic_load_explicit(&current, memory_order_acquire);
+    uint64_t t = __rdtsc();
+    if (PA_UNLIKELY(t < a->tsc))
+        return a->ns;
+    return a->ns + (uint64_t)(((unsigned __int128)(t - a->tsc) * mult) >> 32);
+}

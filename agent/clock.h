@@ -1,0 +1,19 @@
+/* clock.h — a fast monotonic clock for per-call events: the TSC (~11 ns here, against
+ * ~27 ns for the kvm-clock vDSO), converted to CLOCK_MONOTONIC nanoseconds. */
+#ifndef PA_CLOCK_H
+#define PA_CLOCK_H
+
+#include <stdint.h>
+
+/* Calibrates against CLOCK_MONOTONIC (about a millisecond) when the CPU has an
+ * invariant TSC; otherwise every reading is a clock_gettime. Ordinary context. */
+void pa_clock_init(void);
+
+/* Now, in CLOCK_MONOTONIC nanoseconds (the same time base as pa_now_ns). */
+uint64_t pa_clock_ns(void);
+
+/* Re-anchors the conversion to CLOCK_MONOTONIC (keeps drift below a microsecond a
+ * second); cheap, called at buffer boundaries. */
+void pa_clock_anchor(void);
+
+#endif
