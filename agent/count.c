@@ -12,6 +12,7 @@
 #include "config.h"
 #include "control.h"
 #include "mem.h"
+#include "stats.h"
 #include "tables.h"
 
 #define MAX_PATTERNS 32
@@ -153,6 +154,8 @@ void pa_count_exit(pa_thread_t *t, PyObject *code)
     open_call_t *o = &c->open[--c->n];
     uint64_t now = pa_now_ns();
     uint64_t d[4] = { now - o->t0, thread_cpu_ns() - o->cpu0, t->alloc_bytes - o->bytes0, t->alloc_blocks - o->blocks0 };
-    if (o->fn)
+    if (o->fn) {
         pa_thread_emit_counted(t, now, o->fn, d);
+        pa_stats_counted(o->fn, d[0]);
+    }
 }

@@ -214,14 +214,6 @@ static PyObject *frame_code(void *frame, int *owned)
     return api.Frame_GetCode(frame);
 }
 
-/* Before 3.11 f_lasti is -1 until a frame has run an instruction; 3.11 has the API. */
-static int frame_resumed(void *frame)
-{
-    if (pa_py.minor <= 10)
-        return *(int *)((char *)frame + pa_py.layout->fr_lasti) >= 0;
-    return api.Frame_GetLasti(frame) >= 0;
-}
-
 /* Before 3.12 a generator's yield reaches the profile function as a return. The
  * instruction the frame stopped at tells them apart: YIELD_VALUE (3.8-3.11), or on
  * 3.8-3.10 YIELD_FROM right after it (f_lasti stays one instruction back while a
@@ -286,6 +278,16 @@ static unsigned return_kind(PyObject *code, void *frame)
     return PA_CALL_RETURN;
 }
 
+/* Before 3.11 f_lasti is -1 until a frame has run an instruction. On 3.11 the call
+ * event comes after a frame's first instruction, so only a generator-like frame
+ * past its first instruction (RETURN_GENERATOR) is a resumption. */
+static int frame_resumed(void *frame, PyObject *code)
+{
+    if (pa_py.minor <= 10)
+        return *(int *)((char *)frame + pa_py.layout->fr_lasti) >= 0;
+    return code_info(code)->generator && api.Frame_GetLasti(frame) > 0;
+}
+
 static int profile(PyObject *obj, void *frame, int what, PyObject *arg)
 {
     int owned;
@@ -294,7 +296,7 @@ static int profile(PyObject *obj, void *frame, int what, PyObject *arg)
     case PA_TRACE_CALL:
         code = frame_code(frame, &owned);
         if (code) {
-            on_enter(code, frame_resumed(frame));
+            on_enter(code, frame_resumed(frame, code));
             if (owned)
                 pa_py.DecRef(code);
         }

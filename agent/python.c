@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "log.h"
+#include "pyapi.h"
 #include "session.h"
 #include "thread.h"
 
@@ -168,7 +169,15 @@ static pa_moduledef_t moduledef = {
     .m_methods = methods,
 };
 
-static PyObject *init_module(void) { return api.Module_Create2(&moduledef, PA_PYTHON_API_VERSION); }
+static PyObject *init_module(void)
+{
+    PyObject *m = api.Module_Create2(&moduledef, PA_PYTHON_API_VERSION);
+    if (m && pa_pyapi_install(m) != 0) {
+        pa_py.DecRef(m);
+        return NULL; /* the import raises the error */
+    }
+    return m;
+}
 
 /* ---- activation ---- */
 

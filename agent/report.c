@@ -50,6 +50,12 @@ static pa_trace_t *load_own_tables(const uint8_t *header, size_t header_len)
     return t;
 }
 
+pa_trace_t *pa_report_own_tables(void)
+{
+    uint8_t head[8192];
+    return load_own_tables(head, pa_session_header(head, sizeof head, 1));
+}
+
 void pa_report_leaks(const uint8_t *header, size_t header_len)
 {
     if (pa_cfg.leak_dest == PA_LEAKS_OFF)

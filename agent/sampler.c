@@ -36,6 +36,7 @@
 #include "mem.h"
 #include "python.h"
 #include "stacks.h"
+#include "stats.h"
 #include "tables.h"
 #include "unwind.h"
 
@@ -464,6 +465,13 @@ static void emit(pa_smp_t *s, const rec_head_t *h, const uint8_t *body, int own)
     pa_thread_t *t = s->thr;
     uint32_t stack = pa_stack_intern_sample(own ? t->cache : NULL, ips, n_ips, s->ccur, n_py);
     pa_thread_emit_sample(t, h->when, stack, vals, h->n_vals);
+    uint32_t fn = 0;
+    if (n_py) {
+        pa_tables_lock();
+        fn = pa_py_function(s->ccur[0].code);
+        pa_tables_unlock();
+    }
+    pa_stats_sample(fn, h->n_vals ? vals[0] : 0);
     pa_pyframe_t *swap = s->cprev;
     s->cprev = s->ccur;
     s->ccur = swap;

@@ -37,4 +37,8 @@ void pa_session_fork_child(void);
 /* The exit leak report from the agent's own tables (report.c). */
 void pa_report_leaks(const uint8_t *header, size_t header_len);
 
+/* The agent's tables so far (strings, functions, stacks, sampling set-up) decoded
+ * with the reader's code, for pyagent.stats(); NULL when out of memory. */
+struct pa_trace *pa_report_own_tables(void);
+
 #endif

@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#define PYAGENT_API_VERSION 1
+#define PYAGENT_API_VERSION 2
 
 /* 1 while the agent records allocations in this process, else 0. */
 int pyagent_active(void) __attribute__((weak));
@@ -23,8 +23,32 @@ const char *pyagent_trace_path(void) __attribute__((weak));
 /* The PYAGENT_API_VERSION of the loaded agent. */
 int pyagent_api_version(void) __attribute__((weak));
 
+/* Since API version 2: markers, custom counters, regions and the pause switch, the
+ * same as pyagent.mark/counter/region/pause/resume in Python. Names and fields are
+ * copied; fields_json is a JSON object as text, or NULL. Safe from any thread;
+ * not from signal handlers. */
+void pyagent_mark(const char *name, const char *fields_json) __attribute__((weak));
+void pyagent_counter(const char *name, double value) __attribute__((weak));
+void pyagent_counter_int(const char *name, long long value) __attribute__((weak));
+void pyagent_region_begin(const char *name) __attribute__((weak));
+void pyagent_region_end(const char *name) __attribute__((weak));
+void pyagent_pause(void) __attribute__((weak));
+void pyagent_resume(void) __attribute__((weak));
+
 /* Whether the agent is preloaded in this process. */
 static inline int pyagent_available(void) { return pyagent_active != 0; }
+
+/* Convenience wrappers that do nothing without the agent. */
+static inline void pyagent_mark_if(const char *name, const char *fields_json)
+{
+    if (pyagent_mark)
+        pyagent_mark(name, fields_json);
+}
+static inline void pyagent_counter_if(const char *name, double value)
+{
+    if (pyagent_counter)
+        pyagent_counter(name, value);
+}
 
 #ifdef __cplusplus
 }

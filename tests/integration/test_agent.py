@@ -127,7 +127,7 @@ def activation_with_c_m_and_stdin():
         assert r.stdout.strip() == "True", r.stdout + r.stderr
         capi = "import ctypes; c = ctypes.CDLL(None); print(c.pyagent_active(), c.pyagent_api_version())"
         r = run([ARGS.python, "-c", capi], d, PYAGENT_LEAK_REPORT="off")
-        assert r.stdout.strip() == "1 1", r.stdout + r.stderr
+        assert r.stdout.strip() == "1 2", r.stdout + r.stderr
         r = run([ARGS.python, "-m", "pymod"], d, PYAGENT_LEAK_REPORT="off", PYTHONPATH=VICTIMS)
         assert r.stdout.strip() == "active True trace True", r.stdout + r.stderr
         r = run([ARGS.python, "-"], d, stdin="import pyagent\nprint(pyagent.active())\n", PYAGENT_LEAK_REPORT="off")
