@@ -219,7 +219,7 @@ static PyObject *frame_code(void *frame, int *owned)
  * 3.8-3.10 YIELD_FROM right after it (f_lasti stays one instruction back while a
  * `yield from` / `await` is suspended). The code's flags and bytes are looked up
  * once per code object and kept (the code object itself is kept alive by the agent). */
-enum { OP_YIELD_FROM_38 = 72, OP_YIELD_VALUE_38 = 86, OP_YIELD_VALUE_311 = 150 };
+enum { OP_YIELD_FROM_38 = 72, OP_YIELD_VALUE_38 = 86, OP_YIELD_VALUE_311 = 150, OP_RESUME_311 = 151 };
 #define CODE_INFO 8192
 
 typedef struct code_info {
@@ -227,6 +227,7 @@ typedef struct code_info {
     int generator;
     const uint8_t *bytes; /* the instructions, or NULL */
     intptr_t len;
+    intptr_t first_resume; /* 3.11: offset of the RESUME that starts the body */
 } code_info_t;
 
 static code_info_t infos[CODE_INFO];
@@ -240,13 +241,16 @@ static const code_info_t *code_info(PyObject *code)
         return e;
     PyObject *flags = api.Object_GetAttrString(code, "co_flags");
     long f = flags ? Long_AsLong(flags) : 0;
-    code_info_t info = { code, (f & (PA_CO_GENERATOR | PA_CO_COROUTINE | PA_CO_ASYNC_GENERATOR)) != 0, NULL, 0 };
+    long gen_flags = PA_CO_GENERATOR | PA_CO_COROUTINE | PA_CO_ITERABLE_COROUTINE | PA_CO_ASYNC_GENERATOR;
+    code_info_t info = { code, (f & gen_flags) != 0, NULL, 0, 0 };
     if (flags)
         pa_py.DecRef(flags);
     if (info.generator) {
         PyObject *b = api.Object_GetAttrString(code, "co_code"); /* kept: a copy on 3.11 */
         info.bytes = b ? (const uint8_t *)Bytes_AsString(b) : NULL;
         info.len = b ? Bytes_Size(b) : 0;
+        while (info.bytes && info.first_resume + 1 < info.len && info.bytes[info.first_resume] != OP_RESUME_311)
+            info.first_resume += 2; /* 2-byte code units */
     }
     pa_py.Err_Clear();
     *e = info; /* a collision replaces the older entry */
@@ -278,14 +282,15 @@ static unsigned return_kind(PyObject *code, void *frame)
     return PA_CALL_RETURN;
 }
 
-/* Before 3.11 f_lasti is -1 until a frame has run an instruction. On 3.11 the call
- * event comes after a frame's first instruction, so only a generator-like frame
- * past its first instruction (RETURN_GENERATOR) is a resumption. */
+/* Before 3.11 f_lasti is -1 until a frame has run an instruction. On 3.11 a
+ * generator's first run starts at the RESUME after its prologue (RETURN_GENERATOR,
+ * POP_TOP: creating it raises no event); later runs start past it. */
 static int frame_resumed(void *frame, PyObject *code)
 {
     if (pa_py.minor <= 10)
         return *(int *)((char *)frame + pa_py.layout->fr_lasti) >= 0;
-    return code_info(code)->generator && api.Frame_GetLasti(frame) > 0;
+    const code_info_t *ci = code_info(code);
+    return ci->generator && api.Frame_GetLasti(frame) > ci->first_resume;
 }
 
 static int profile(PyObject *obj, void *frame, int what, PyObject *arg)

@@ -21,7 +21,8 @@ typedef struct { const char *name; void *meth; int flags; const char *doc; } pa_
 
 /* PyCodeObject.co_flags bits marking generator-like code. */
 #define PA_CO_GENERATOR 0x0020
-#define PA_CO_COROUTINE 0x0100
+#define PA_CO_COROUTINE 0x0080
+#define PA_CO_ITERABLE_COROUTINE 0x0100
 #define PA_CO_ASYNC_GENERATOR 0x0200
 
 /* PyTrace_* values for PyEval_SetProfile callbacks. */

@@ -548,6 +548,156 @@ def html_flame_graph_is_written():
         assert "spin_alpha" in page and "http://" not in page and "https://" not in page
 
 
+# ---- trace mode, counted functions, markers and the pause switch ----
+
+
+def script_json(trace, *extra):
+    out = cli("script", trace, "--json", *extra).stdout
+    return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+
+def calls_of(lines):
+    return [l for l in lines if l.get("type", "call") == "call" and "function" in l and "duration_ns" in l]
+
+
+@test
+def trace_mode_server_handles_ten_requests():
+    if not ARGS.workloads:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(ARGS.workloads, "server.py")
+        base = run([ARGS.python, path, "10", "0.02"], d, lib=False)
+        r = run([ARGS.python, path, "10", "0.02"], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+        assert (r.returncode, r.stdout) == (base.returncode, base.stdout), r
+        lines = calls_of(script_json(only_trace(d), "--function", "handle_request"))
+        top = [c for c in lines if c["function"] == "handle_request"]
+        assert len(top) == 10, [c["function"] for c in lines][:30]
+        for c in top:
+            assert c["duration_ns"] >= 20e6, c
+            assert c["file"].endswith("server.py") and c["thread"] == "MainThread" and c["tid"] > 0, c
+            inside = [k for k in lines if k["depth"] == c["depth"] + 1 and
+                      c["start_ns"] <= k["start_ns"] <= c["start_ns"] + c["duration_ns"]]
+            names = sorted(k["function"] for k in inside)
+            assert names == ["complex_calculation", "query_database"], names
+
+
+@test
+def trace_mode_counts_every_call_exactly():
+    want = {"rec": 59, "outer_gen": 1, "inner_gen": 1, "catches": 3, "fails": 4, "unwinds": 1,
+            "catches_not": 1, "main_coro": 1, "leaf_coro": 4, "worker": 2}
+    for args, extra in (([], 0), (["uncaught"], 1)):
+        with tempfile.TemporaryDirectory() as d:
+            victim = os.path.join(VICTIMS, "calls_exact.py")
+            r = run([ARGS.python, victim, *args], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+            assert r.returncode == extra and r.stdout == "calls_exact 15\n", r
+            got = {}
+            for c in calls_of(script_json(only_trace(d))):
+                if c["file"].endswith("calls_exact.py") and not c.get("resumed"):
+                    got[c["function"]] = got.get(c["function"], 0) + 1
+            expect = dict(want)
+            for f in ("fails", "unwinds", "catches_not"):
+                expect[f] += extra
+            assert {k: got.get(k, 0) for k in expect} == expect, got
+
+
+@test
+def counted_functions_in_sampling_mode():
+    if not ARGS.workloads:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(ARGS.workloads, "server.py")
+        r = run([ARGS.python, path, "5", "0.02"], d, PYAGENT_LEAK_REPORT="off", PYAGENT_COUNT="handle_request,server:complex_calculation")
+        assert r.returncode == 0 and r.stdout.count("processed") == 5, r
+        counted = json.loads(cli("summary", only_trace(d), "--json").stdout)["counted"]
+        by = {c["function"]: c for c in counted}
+        assert by["handle_request"]["calls"] == 5 and by["handle_request"]["min_ns"] >= 20e6, counted
+        assert by["complex_calculation"]["calls"] == 5, counted
+        assert by["handle_request"]["cpu_ns"] < by["handle_request"]["total_ns"], counted  # the sleeps are not CPU
+
+
+@test
+def program_marks_counters_regions_and_stats():
+    code = ("import pyagent, os\n"
+            "def work(i):\n"
+            "    with pyagent.region('step'):\n"
+            "        s = sum(j * j for j in range(300000))\n"
+            "    pyagent.counter('depth', i)\n"
+            "    pyagent.counter('ratio', i / 4)\n"
+            "    pyagent.mark('done', i=i, tag='x')\n"
+            "    return s\n"
+            "keep = [bytearray(100000) for _ in range(5)]\n"
+            "for i in range(4): work(i)\n"
+            "st = pyagent.stats()\n"
+            "print(st['samples'] > 0, st['live_bytes'] >= 500000, bool(st['top_functions']))\n")
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_FREQ="1000")
+        assert r.returncode == 0 and r.stdout == "True True True\n", r
+        lines = script_json(only_trace(d))
+        marks = [l for l in lines if l.get("type") == "mark"]
+        counters = [l for l in lines if l.get("type") == "counter"]
+        regions = [l for l in lines if l.get("type") == "region"]
+        assert [m["name"] for m in marks] == ["done"] * 4, marks
+        assert json.dumps(marks[0]).find('"tag"') > 0, marks[0]
+        assert len(counters) == 8 and len(regions) >= 4, (counters, regions)
+        chrome = json.loads(cli("export", only_trace(d), "--format", "chrome").stdout)
+        phases = {e.get("ph") for e in chrome["traceEvents"]}
+        assert {"i", "C", "M"} <= phases, phases
+
+
+@test
+def c_api_works_with_and_without_the_agent():
+    if not ARGS.capi_lib:
+        return
+    code = "import ctypes; print(ctypes.CDLL(%r).capi_work(1000))" % ARGS.capi_lib
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, lib=False)
+        assert r.returncode == 0 and r.stdout == "0\n", r
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off")
+        assert r.returncode == 0 and r.stdout == "1\n", r
+        lines = script_json(only_trace(d))
+        names = {(l.get("type"), l.get("name")) for l in lines}
+        assert {("mark", "capi.start"), ("counter", "capi.sum"), ("counter", "capi.ratio")} <= names, names
+
+
+@test
+def pause_resume_and_toggle_signal():
+    code = ("import pyagent, os, signal, time\n"
+            "def before(): return sum(range(10000))\n"
+            "def during(): return sum(range(10000))\n"
+            "def after(): return sum(range(10000))\n"
+            "before()\n"
+            "pyagent.resume()\n"
+            "during()\n"
+            "os.kill(os.getpid(), signal.SIGUSR2); time.sleep(0.05)\n"
+            "after()\n"
+            "print('ok')\n")
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace",
+                PYAGENT_START="paused", PYAGENT_TOGGLE_SIGNAL="SIGUSR2")
+        assert r.returncode == 0 and r.stdout == "ok\n", r
+        lines = script_json(only_trace(d))
+        called = {c["function"] for c in calls_of(lines)}
+        assert "during" in called and "before" not in called and "after" not in called, called
+        toggles = [l for l in lines if l.get("type") == "toggle"]
+        assert len(toggles) >= 3, toggles
+
+
+@test
+def trace_mode_leaves_recursion_alone():
+    code = ("import sys\n"
+            "def r(n):\n    return 0 if n == 0 else 1 + r(n - 1)\n"
+            "lo, hi = 1, 200000\n"
+            "while lo < hi:\n"
+            "    mid = (lo + hi + 1) // 2\n"
+            "    try:\n        r(mid); lo = mid\n"
+            "    except RecursionError:\n        hi = mid - 1\n"
+            "print(lo)\n")
+    with tempfile.TemporaryDirectory() as d:
+        base = run([ARGS.python, "-c", code], d, lib=False)
+        mine = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+        assert base.returncode == 0 and (base.returncode, base.stdout) == (mine.returncode, mine.stdout), (base, mine)
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -557,6 +707,7 @@ def main():
     ap.add_argument("--workloads")
     ap.add_argument("--native-thread-lib", help="tests/victims/native_thread.c built as a shared library")
     ap.add_argument("--early-thread-lib", help="tests/victims/early_thread.c built as a shared library")
+    ap.add_argument("--capi-lib", help="tests/victims/capi_user.c built as a shared library")
     ap.add_argument("-k", help="run tests whose name contains this")
     ARGS = ap.parse_args()
     passed = failed = 0
