@@ -95,7 +95,7 @@ static void sift_down(struct cursor *h, size_t n, size_t i)
     }
 }
 
-/* Loads the cursor's next alloc or free; samples do not touch the heap. @return 0, or
+/* Loads the cursor's next alloc or free; other events do not touch the heap. @return 0, or
  * -1 when the record is exhausted (records were validated when fed, so a decode error
  * cannot happen here). */
 static int cur_advance(struct cursor *c)
@@ -103,7 +103,7 @@ static int cur_advance(struct cursor *c)
     do {
         if (c->p >= c->end || pa_ev_next(&c->p, c->end, &c->t, &c->ptr, &c->ev) < 0)
             return -1;
-    } while (c->ev.type == PA_EV_SAMPLE);
+    } while (c->ev.type != PA_EV_ALLOC && c->ev.type != PA_EV_FREE);
     return 0;
 }
 

@@ -6,15 +6,7 @@
 #include "pa_mem.h"
 #include "trace_int.h"
 
-/* A cursor over one record body. `why` names the first problem. */
-struct rd {
-    const uint8_t *p, *end;
-    char why[96];
-};
-
-enum { RD_BAD = -1, RD_OOM = -2 };
-
-static int rd_u64(struct rd *r, uint64_t *v)
+int pa_rd_u64(struct rd *r, uint64_t *v)
 {
     if (pa_varint_get(&r->p, r->end, v) == 0)
         return 0;
@@ -22,10 +14,10 @@ static int rd_u64(struct rd *r, uint64_t *v)
     return RD_BAD;
 }
 
-static int rd_str(struct rd *r, char **out)
+int pa_rd_str(struct rd *r, char **out)
 {
     uint64_t n;
-    if (rd_u64(r, &n) < 0)
+    if (pa_rd_u64(r, &n) < 0)
         return RD_BAD;
     if (n > PA_MAX_STRING) {
         snprintf(r->why, sizeof r->why, "string of %llu bytes exceeds the limit of %u",
@@ -51,7 +43,7 @@ static int rd_str(struct rd *r, char **out)
 static int rd_u64s(struct rd *r, uint64_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (rd_u64(r, &v[i]) < 0)
+        if (pa_rd_u64(r, &v[i]) < 0)
             return RD_BAD;
     return 0;
 }
@@ -85,9 +77,9 @@ static int rec_process(pa_trace_t *t, struct rd *r)
     if (!p.argv)
         return RD_OOM;
     for (p.argc = 0; p.argc < v[4]; p.argc++)
-        if ((rc = rd_str(r, &p.argv[p.argc])) < 0)
+        if ((rc = pa_rd_str(r, &p.argv[p.argc])) < 0)
             goto fail;
-    if ((rc = rd_str(r, &p.exe)) < 0)
+    if ((rc = pa_rd_str(r, &p.exe)) < 0)
         goto fail;
     if (t->proc.present) {
         t->counts.duplicate_ids++;
@@ -107,8 +99,8 @@ static int rec_interp(pa_trace_t *t, struct rd *r)
 {
     struct pa_interp in = { 0 };
     int rc;
-    if ((rc = rd_str(r, &in.version)) < 0 || (rc = rd_u64(r, &in.minor)) < 0 ||
-        (rc = rd_str(r, &in.stdlib_dir)) < 0 || (rc = rd_u64(r, &in.activated_ns)) < 0)
+    if ((rc = pa_rd_str(r, &in.version)) < 0 || (rc = pa_rd_u64(r, &in.minor)) < 0 ||
+        (rc = pa_rd_str(r, &in.stdlib_dir)) < 0 || (rc = pa_rd_u64(r, &in.activated_ns)) < 0)
         goto fail;
     if (t->interp.present) {
         t->counts.duplicate_ids++;
@@ -142,7 +134,7 @@ static int rec_string(pa_trace_t *t, struct rd *r)
     char *s = NULL;
     void *item;
     int rc;
-    if ((rc = rd_u64(r, &id)) < 0 || (rc = rd_str(r, &s)) < 0)
+    if ((rc = pa_rd_u64(r, &id)) < 0 || (rc = pa_rd_str(r, &s)) < 0)
         return rc;
     if (id == 0)
         rc = bad_id(r, "string");
@@ -228,7 +220,7 @@ static void see_time(pa_trace_t *t, uint64_t ns)
 
 /* What one EVENTS record holds, from its validation pass. */
 struct ev_tally {
-    uint64_t n[PA_EV_SAMPLE + 1], alloc_bytes, nvals, last_t;
+    uint64_t n[PA_EV_COUNTED + 1], alloc_bytes, nvals, last_t;
 };
 
 /* A sample with more values than the SAMPLING record has events cannot be named. A
@@ -310,21 +302,32 @@ static int rec_events(pa_trace_t *t, struct rd *r)
     struct pa_evrec e = { 0 };
     struct ev_tally y = { { 0 }, 0, 0, 0 };
     int rc;
-    if (rd_u64(r, &e.serial) < 0 || rd_u64(r, &e.base_ns) < 0)
+    if (pa_rd_u64(r, &e.serial) < 0 || pa_rd_u64(r, &e.base_ns) < 0)
         return RD_BAD;
     const uint8_t *body = r->p;
     if ((rc = validate_events(t, r, e.base_ns, &y)) < 0)
         return rc;
     e.len = (size_t)(r->end - body);
+    uint64_t nannots = y.n[PA_EV_MARK] + y.n[PA_EV_COUNTER] + y.n[PA_EV_REGION] + y.n[PA_EV_TOGGLE];
     if (y.n[PA_EV_ALLOC] + y.n[PA_EV_FREE] && (rc = keep_for_replay(t, &e, body)) < 0)
         return rc;
     if (y.n[PA_EV_SAMPLE] && (rc = keep_samples(t, &e, body, &y)) < 0)
+        return rc;
+    if (nannots + y.n[PA_EV_COUNTED] &&
+        (rc = pa_keep_annots(t, e.serial, e.base_ns, body, e.len, nannots, y.n[PA_EV_COUNTED])) < 0)
+        return rc;
+    if (e.len && (rc = pa_see_thread_time(t, e.serial, y.last_t)) < 0)
         return rc;
     t->counts.event_records++;
     t->counts.alloc_bytes += y.alloc_bytes;
     t->counts.allocs += y.n[PA_EV_ALLOC];
     t->counts.frees += y.n[PA_EV_FREE];
     t->counts.samples += y.n[PA_EV_SAMPLE];
+    t->counts.marks += y.n[PA_EV_MARK];
+    t->counts.counters += y.n[PA_EV_COUNTER];
+    t->counts.regions += y.n[PA_EV_REGION];
+    t->counts.toggles += y.n[PA_EV_TOGGLE];
+    t->counts.counted += y.n[PA_EV_COUNTED];
     see_time(t, y.last_t);
     return 0;
 }
@@ -345,7 +348,7 @@ static int rec_sampling(pa_trace_t *t, struct rd *r)
     for (s.n = 0; s.n < v[3]; s.n++) {
         struct pa_sample_event *ev = &s.ev[s.n];
         uint64_t f[3];
-        if ((rc = rd_str(r, &ev->name)) < 0)
+        if ((rc = pa_rd_str(r, &ev->name)) < 0)
             goto fail;
         if ((rc = rd_u64s(r, f, 3)) < 0) {
             s.n++; /* its name is freed below */
@@ -401,7 +404,7 @@ static int rec_stats(pa_trace_t *t, struct rd *r)
     uint64_t v[PA_STAT__COUNT] = { 0 };
     size_t n = 0;
     while (n < PA_STAT__COUNT && r->p < r->end)
-        if (rd_u64(r, &v[n++]) < 0)
+        if (pa_rd_u64(r, &v[n++]) < 0)
             return RD_BAD;
     memcpy(t->stats, v, n * sizeof v[0]);
     t->nstats = n;
@@ -425,7 +428,7 @@ static int keep_msg(char ***v, size_t *n, size_t *cap, const char *msg)
 static int rec_note(pa_trace_t *t, struct rd *r)
 {
     char *s;
-    int rc = rd_str(r, &s);
+    int rc = pa_rd_str(r, &s);
     if (rc < 0)
         return rc;
     rc = keep_msg(&t->notes, &t->nnotes, &t->notes_cap, s) < 0 ? RD_OOM : 0;
@@ -446,7 +449,8 @@ static const struct {
     [PA_REC_THREAD] = { "THREAD", rec_thread },          [PA_REC_EVENTS] = { "EVENTS", rec_events },
     [PA_REC_CHECKPOINT] = { "CHECKPOINT", rec_checkpoint }, [PA_REC_LEAK] = { "LEAK", rec_leak },
     [PA_REC_STATS] = { "STATS", rec_stats },             [PA_REC_NOTE] = { "NOTE", rec_note },
-    [PA_REC_SAMPLING] = { "SAMPLING", rec_sampling },
+    [PA_REC_SAMPLING] = { "SAMPLING", rec_sampling },    [PA_REC_CALLS] = { "CALLS", pa_rec_calls },
+    [PA_REC_TRACING] = { "TRACING", pa_rec_tracing },
 };
 
 /* Decodes one record at *pos; sets err on failure. */
@@ -516,10 +520,13 @@ int pa_ev_next(const uint8_t **p, const uint8_t *end, uint64_t *t, uint64_t *ptr
     ev->size = ev->stack = 0;
     ev->nvals = 0;
     ev->vals = NULL;
-    if (ev->type < PA_EV_ALLOC || ev->type > PA_EV_SAMPLE || pa_varint_get(&q, end, &dt) < 0)
+    if (ev->type < PA_EV_ALLOC || ev->type > PA_EV_COUNTED || pa_varint_get(&q, end, &dt) < 0)
         return -1;
     if (ev->type == PA_EV_SAMPLE) {
         if (sample_fields(&q, end, ev) < 0)
+            return -1;
+    } else if (ev->type >= PA_EV_MARK) {
+        if (pa_ev_annot_fields(&q, end, ev) < 0)
             return -1;
     } else if (pa_varint_get(&q, end, &dptr) < 0 ||
                (ev->type == PA_EV_ALLOC &&

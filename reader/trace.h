@@ -67,6 +67,59 @@ struct pa_leak {
     uint64_t stack, bytes, count, flags;
 };
 
+/* Trace-mode set-up (PA_REC_TRACING; the first record wins). */
+struct pa_tracing {
+    int present;
+    uint64_t flags;    /* PA_TRACE_* */
+    size_t n;
+    char **patterns;   /* PYAGENT_COUNT patterns as given; n strings */
+};
+
+/* One CALLS record kept for the trace-mode analyses: its call events (after serial and
+ * base_ns), validated when fed. Decode with pa_call_next. */
+struct pa_call_record {
+    uint64_t serial, base_ns;
+    uint64_t last_ns; /* time of its last event (base_ns when empty) */
+    uint64_t seq;     /* file order */
+    const uint8_t *body;
+    size_t len;
+};
+
+/* One call event. */
+struct pa_call_ev {
+    unsigned kind;  /* enum pa_call_kind */
+    uint64_t t;     /* absolute ns */
+    uint64_t func;  /* ENTER: function id (never 0) */
+    int resumed;    /* ENTER: a generator or coroutine continuing */
+};
+
+/* Decodes the call event at *p (< end), advancing *p; *t is the record's running time.
+ * @return 0; -1 truncated or bad varint, -2 function id 0, -3 the time overflows. */
+int pa_call_next(const uint8_t **p, const uint8_t *end, uint64_t *t, struct pa_call_ev *ev);
+
+/* PA_EV_MARK, COUNTER, REGION and TOGGLE, kept in time order for script and export. */
+struct pa_annot {
+    uint64_t t, serial;
+    unsigned type;    /* enum pa_event: PA_EV_MARK ... PA_EV_TOGGLE */
+    uint64_t name;    /* sid: MARK, COUNTER, REGION (0: none) */
+    uint64_t arg;     /* MARK: fields sid (0: none); REGION: 1 begin, 2 end; TOGGLE: 0 paused, 1 resumed */
+    uint64_t cause;   /* TOGGLE: enum pa_toggle_cause (other values kept as they are) */
+    int is_double;    /* COUNTER: the value is dval, else ival */
+    int64_t ival;
+    double dval;
+    uint64_t seq;     /* file order */
+};
+
+/* One PA_EV_COUNTED: a call of a PYAGENT_COUNT function. */
+struct pa_counted_ev {
+    uint64_t t, serial, func, duration_ns, cpu_ns, alloc_bytes, alloc_blocks;
+};
+
+/* One ALLOC event, for attributing allocations to calls. */
+struct pa_alloc_pt {
+    uint64_t serial, t, size;
+};
+
 /* Counted while feeding. */
 struct pa_counts {
     uint64_t records, unknown_records, bad_records, duplicate_ids;
@@ -74,6 +127,12 @@ struct pa_counts {
     uint64_t checkpoints, leak_records, notes;
     uint64_t samples;           /* PA_EV_SAMPLE events decoded */
     uint64_t samples_not_kept;  /* of which beyond PA_SAMPLES_MAX_BYTES (not analysed) */
+    uint64_t call_records;      /* PA_REC_CALLS records decoded */
+    uint64_t call_events;       /* call events in them (entries and exits) */
+    uint64_t call_enters;       /* of which entries */
+    uint64_t call_events_not_kept; /* call events beyond PA_CALLS_MAX_BYTES (not analysed) */
+    uint64_t marks, counters, regions, toggles, counted; /* PA_EV_MARK ... PA_EV_COUNTED */
+    uint64_t annots_not_kept;   /* of those, beyond PA_ANNOTS_MAX_BYTES (not analysed) */
 };
 
 /* Blocks still live at the end of the replay, grouped by stack. */
@@ -117,6 +176,10 @@ struct pa_frame {
 /* Memory kept for samples (40 bytes each plus 8 per value), at most; beyond it samples
  * are only counted (pa_counts.samples_not_kept). */
 #define PA_SAMPLES_MAX_BYTES (1ull << 30)
+/* CALLS record bytes kept, at most; beyond it records are counted, not analysed. */
+#define PA_CALLS_MAX_BYTES (1ull << 30)
+/* Memory kept for marks, counters, regions, toggles and counted calls, at most. */
+#define PA_ANNOTS_MAX_BYTES (256ull << 20)
 /* Diagnostics and notes kept as text (more are only counted). */
 #define PA_MAX_MESSAGES 64
 
@@ -161,6 +224,27 @@ const struct pa_sampling *pa_trace_sampling(const pa_trace_t *t);
 size_t pa_trace_samples(const pa_trace_t *t, const struct pa_sample **out);
 /* Value i of sample s (0 when the sample has fewer values). */
 uint64_t pa_trace_sample_value(const pa_trace_t *t, const struct pa_sample *s, size_t i);
+/* Never NULL; ->present says whether a TRACING record was seen. */
+const struct pa_tracing *pa_trace_tracing(const pa_trace_t *t);
+/* CALLS records kept, sorted by thread serial, then base_ns, then file order. */
+size_t pa_trace_call_records(const pa_trace_t *t, const struct pa_call_record **out);
+/* Marks, counters, regions and toggles kept, sorted by time, then serial, then file order. */
+size_t pa_trace_annots(const pa_trace_t *t, const struct pa_annot **out);
+/* Counted calls kept, in file order. */
+size_t pa_trace_counted(const pa_trace_t *t, const struct pa_counted_ev **out);
+/* The latest event time of a thread over its EVENTS and CALLS records (0: none). */
+uint64_t pa_trace_thread_last_ns(const pa_trace_t *t, uint64_t serial);
+/* The thread record of serial, or NULL. */
+const struct pa_thread *pa_trace_thread(const pa_trace_t *t, uint64_t serial);
+/* A function: *name (PA_UNKNOWN if undefined), *file (NULL for a C function, i.e. file
+ * sid 0; PA_UNKNOWN if undefined), *line (first line, 0 unknown).
+ * @return 1 when the function is defined, 0 otherwise. */
+int pa_trace_function(const pa_trace_t *t, uint64_t id, const char **name, const char **file, uint64_t *line);
+/* Every ALLOC of the kept EVENTS records, sorted by serial then time, into *out (free
+ * with pa_mem_free). *complete = 0 when some records were not kept (PA_REPLAY_MAX_BYTES).
+ * @return the count, or (size_t)-1 when out of memory. */
+size_t pa_trace_alloc_points(const pa_trace_t *t, struct pa_alloc_pt **out, int *complete);
+
 /* Number of stack nodes defined. */
 size_t pa_trace_node_count(const pa_trace_t *t);
 

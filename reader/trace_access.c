@@ -15,6 +15,7 @@ pa_trace_t *pa_trace_new(void)
     pa_table_init(&t->natives, sizeof(struct pa_native));
     pa_table_init(&t->nodes, sizeof(struct pa_node));
     pa_table_init(&t->threads, sizeof(struct pa_thread));
+    pa_table_init(&t->thread_last, sizeof(uint64_t));
     return t;
 }
 
@@ -52,6 +53,7 @@ void pa_trace_free(pa_trace_t *t)
     pa_mem_free(t->svals);
     pa_mem_free(t->thread_view);
     pa_replay_clear(&t->replay);
+    pa_trace_calls_free(t);
     pa_mem_free(t);
 }
 
@@ -164,6 +166,7 @@ void pa_trace_finish(pa_trace_t *t)
     t->finished = resolve_nodes(t) == 0;
     build_threads(t);
     pa_vec_sort(t->samples, t->nsamples, sizeof *t->samples, sample_cmp);
+    pa_trace_calls_finish(t);
     pa_replay_clear(&t->replay);
     pa_replay_run(t);
     t->replay.truncated = t->ev_truncated;

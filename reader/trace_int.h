@@ -66,10 +66,34 @@ struct pa_trace {
     uint64_t *svals; /* sample values, n per sample at its voff */
     size_t nsvals, svals_cap;
 
+    struct pa_tracing tracing;
+    struct pa_call_record *callrecs; /* bodies owned (pa_mem); sorted by finish */
+    size_t ncallrecs, callrecs_cap;
+    uint64_t call_bytes; /* kept in callrecs */
+    struct pa_annot *annots; /* sorted by finish */
+    size_t nannots, annots_cap;
+    struct pa_counted_ev *counted;
+    size_t ncounted, counted_cap;
+    uint64_t annot_bytes, annot_seq;
+    struct pa_table thread_last; /* of uint64_t: serial -> latest event time */
+
     struct pa_thread *thread_view; /* threads sorted by serial, built by finish */
     struct pa_replay replay;
     int finished;
 };
+
+/* A cursor over one record body. `why` names the first problem. */
+struct rd {
+    const uint8_t *p, *end;
+    char why[96];
+};
+
+enum { RD_BAD = -1, RD_OOM = -2 };
+
+/* One varint / one str of the body (the str is allocated; free with pa_mem_free).
+ * @return 0, RD_BAD (why set) or RD_OOM. */
+int pa_rd_u64(struct rd *r, uint64_t *v);
+int pa_rd_str(struct rd *r, char **out);
 
 /* One decoded event. */
 struct pa_ev {
@@ -77,7 +101,28 @@ struct pa_ev {
     uint64_t t, ptr, size, stack;
     uint32_t nvals;       /* SAMPLE: number of values (<= PA_SAMPLE_MAX_EVENTS) */
     const uint8_t *vals;  /* SAMPLE: its first value varint (all were checked) */
+    uint64_t name, arg, cause; /* MARK, COUNTER, REGION, TOGGLE: as struct pa_annot */
+    int is_double;        /* COUNTER */
+    int64_t ival;
+    double dval;
+    uint64_t cnt[5];      /* COUNTED: function id, duration, CPU ns, bytes, blocks */
 };
+
+/* The fields of MARK ... COUNTED after dt (trace_calls.c). @return 0, or -1 malformed. */
+int pa_ev_annot_fields(const uint8_t **q, const uint8_t *end, struct pa_ev *ev);
+/* Keeps a validated EVENTS record's marks ... counted calls (trace_calls.c); nannots
+ * and ncounted are the record's counts. @return 0, or -2 out of memory. */
+int pa_keep_annots(pa_trace_t *t, uint64_t serial, uint64_t base_ns, const uint8_t *body, size_t len,
+                   uint64_t nannots, uint64_t ncounted);
+/* A thread's latest event time so far. @return 0, or -2 out of memory. */
+int pa_see_thread_time(pa_trace_t *t, uint64_t serial, uint64_t ns);
+/* Record bodies of PA_REC_CALLS and PA_REC_TRACING (trace_calls.c); the cursor is
+ * trace.c's struct rd. @return 0, -1 malformed (why set), -2 out of memory. */
+int pa_rec_calls(pa_trace_t *t, struct rd *r);
+int pa_rec_tracing(pa_trace_t *t, struct rd *r);
+/* Finishing and freeing what trace_calls.c owns. */
+void pa_trace_calls_finish(pa_trace_t *t);
+void pa_trace_calls_free(pa_trace_t *t);
 
 /* Decodes the event at *p (< end), advancing *p; *t and *ptr carry the running time
  * and pointer of the record (a SAMPLE has no pointer and leaves *ptr alone).

@@ -210,9 +210,103 @@ void pa_tb_ev_sample(pa_tb_t *b, uint64_t t_ns, uint64_t stack, size_t n, const 
     b->ev_t = t_ns;
 }
 
+/* Type and dt of an event without a pointer. */
+static void ev_nptr(pa_tb_t *b, uint8_t type, uint64_t t_ns)
+{
+    put(&b->body, &type, 1);
+    put_var(&b->body, t_ns - b->ev_t);
+    b->ev_t = t_ns;
+}
+
+void pa_tb_ev_mark(pa_tb_t *b, uint64_t t_ns, uint64_t name_sid, uint64_t fields_sid)
+{
+    ev_nptr(b, PA_EV_MARK, t_ns);
+    put_var(&b->body, name_sid);
+    put_var(&b->body, fields_sid);
+}
+
+void pa_tb_ev_counter(pa_tb_t *b, uint64_t t_ns, uint64_t name_sid, int64_t value)
+{
+    ev_nptr(b, PA_EV_COUNTER, t_ns);
+    put_var(&b->body, name_sid);
+    put_var(&b->body, 0);
+    put_var(&b->body, pa_zigzag(value));
+}
+
+void pa_tb_ev_counter_double(pa_tb_t *b, uint64_t t_ns, uint64_t name_sid, double value)
+{
+    uint8_t le[8];
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    pa_le64_put(le, bits);
+    ev_nptr(b, PA_EV_COUNTER, t_ns);
+    put_var(&b->body, name_sid);
+    put_var(&b->body, 1);
+    put(&b->body, le, sizeof le);
+}
+
+void pa_tb_ev_region(pa_tb_t *b, uint64_t t_ns, uint64_t name_sid, unsigned what)
+{
+    ev_nptr(b, PA_EV_REGION, t_ns);
+    put_var(&b->body, name_sid);
+    put_var(&b->body, what);
+}
+
+void pa_tb_ev_toggle(pa_tb_t *b, uint64_t t_ns, unsigned resumed, unsigned cause)
+{
+    ev_nptr(b, PA_EV_TOGGLE, t_ns);
+    put_var(&b->body, resumed);
+    put_var(&b->body, cause);
+}
+
+void pa_tb_ev_counted(pa_tb_t *b, uint64_t t_ns, uint64_t func, uint64_t duration_ns, uint64_t cpu_ns,
+                      uint64_t bytes, uint64_t blocks)
+{
+    ev_nptr(b, PA_EV_COUNTED, t_ns);
+    uint64_t v[] = { func, duration_ns, cpu_ns, bytes, blocks };
+    for (size_t i = 0; i < 5; i++)
+        put_var(&b->body, v[i]);
+}
+
 void pa_tb_events_end(pa_tb_t *b)
 {
     finish(b, PA_REC_EVENTS);
+}
+
+void pa_tb_tracing(pa_tb_t *b, uint64_t flags, size_t n, const char *const *patterns)
+{
+    struct buf *r = begin(b);
+    put_var(r, flags);
+    put_var(r, n);
+    for (size_t i = 0; i < n; i++)
+        put_str(r, patterns[i]);
+    finish(b, PA_REC_TRACING);
+}
+
+void pa_tb_calls_begin(pa_tb_t *b, uint64_t serial, uint64_t base_ns)
+{
+    struct buf *r = begin(b);
+    put_var(r, serial);
+    put_var(r, base_ns);
+    b->ev_t = base_ns;
+}
+
+void pa_tb_calls_enter(pa_tb_t *b, uint64_t t_ns, uint64_t func, int resumed)
+{
+    put_var(&b->body, (t_ns - b->ev_t) << 2 | PA_CALL_ENTER);
+    put_var(&b->body, func << 1 | (resumed != 0));
+    b->ev_t = t_ns;
+}
+
+void pa_tb_calls_exit(pa_tb_t *b, uint64_t t_ns, unsigned kind)
+{
+    put_var(&b->body, (t_ns - b->ev_t) << 2 | (kind & 3));
+    b->ev_t = t_ns;
+}
+
+void pa_tb_calls_end(pa_tb_t *b)
+{
+    finish(b, PA_REC_CALLS);
 }
 
 void pa_tb_checkpoint(pa_tb_t *b, unsigned kind, uint64_t t_ns, uint64_t live_bytes, uint64_t live_count)

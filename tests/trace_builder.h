@@ -38,7 +38,25 @@ void pa_tb_ev_alloc(pa_tb_t *b, uint64_t t_ns, uint64_t ptr, uint64_t size, uint
 void pa_tb_ev_free(pa_tb_t *b, uint64_t t_ns, uint64_t ptr);
 /* A PA_EV_SAMPLE with n values (no pointer: the record's running pointer is unchanged). */
 void pa_tb_ev_sample(pa_tb_t *b, uint64_t t_ns, uint64_t stack, size_t n, const uint64_t *values);
+/* Trace-mode events inside an EVENTS record (no pointer: the running pointer is kept). */
+void pa_tb_ev_mark(pa_tb_t *b, uint64_t t_ns, uint64_t name_sid, uint64_t fields_sid);
+void pa_tb_ev_counter(pa_tb_t *b, uint64_t t_ns, uint64_t name_sid, int64_t value);
+void pa_tb_ev_counter_double(pa_tb_t *b, uint64_t t_ns, uint64_t name_sid, double value);
+/* what: 1 begin, 2 end. */
+void pa_tb_ev_region(pa_tb_t *b, uint64_t t_ns, uint64_t name_sid, unsigned what);
+/* resumed: 0 paused, 1 resumed; cause: enum pa_toggle_cause. */
+void pa_tb_ev_toggle(pa_tb_t *b, uint64_t t_ns, unsigned resumed, unsigned cause);
+void pa_tb_ev_counted(pa_tb_t *b, uint64_t t_ns, uint64_t func, uint64_t duration_ns, uint64_t cpu_ns,
+                      uint64_t bytes, uint64_t blocks);
 void pa_tb_events_end(pa_tb_t *b);
+/* A TRACING record: flags (PA_TRACE_*) and n PYAGENT_COUNT patterns. */
+void pa_tb_tracing(pa_tb_t *b, uint64_t flags, size_t n, const char *const *patterns);
+/* A CALLS record: begin, entries and exits (absolute times, non-decreasing), end. */
+void pa_tb_calls_begin(pa_tb_t *b, uint64_t serial, uint64_t base_ns);
+void pa_tb_calls_enter(pa_tb_t *b, uint64_t t_ns, uint64_t func, int resumed);
+/* kind: PA_CALL_RETURN, PA_CALL_YIELD or PA_CALL_UNWIND. */
+void pa_tb_calls_exit(pa_tb_t *b, uint64_t t_ns, unsigned kind);
+void pa_tb_calls_end(pa_tb_t *b);
 void pa_tb_checkpoint(pa_tb_t *b, unsigned kind, uint64_t t_ns, uint64_t live_bytes, uint64_t live_count);
 void pa_tb_leak(pa_tb_t *b, unsigned cp_kind, uint64_t stack, uint64_t bytes, uint64_t count, unsigned flags);
 void pa_tb_stats(pa_tb_t *b, const uint64_t *v, size_t n);
