@@ -143,6 +143,17 @@ char *pa_fmt_ns(char out[PA_NUM_BUFLEN], uint64_t ns)
     return out;
 }
 
+char *pa_fmt_dur(char out[PA_NUM_BUFLEN], uint64_t ns)
+{
+    if (ns >= 1000000u)
+        return pa_fmt_ns(out, ns);
+    if (ns >= 1000u)
+        snprintf(out, PA_NUM_BUFLEN, "%u.%03u us", (unsigned)(ns / 1000u), (unsigned)(ns % 1000u));
+    else
+        snprintf(out, PA_NUM_BUFLEN, "%u ns", (unsigned)ns);
+    return out;
+}
+
 int pa_sbuf_num(pa_sbuf_t *sb, uint64_t v)
 {
     char tmp[PA_NUM_BUFLEN];

@@ -42,4 +42,8 @@ char *pa_fmt_num(char out[PA_NUM_BUFLEN], uint64_t v);
  * 1500000 -> "1.500 ms", 2345678901 -> "2.345 s". @return out. */
 char *pa_fmt_ns(char out[PA_NUM_BUFLEN], uint64_t ns);
 
+/* As pa_fmt_ns, with finer units below a millisecond: 850 -> "850 ns",
+ * 12345 -> "12.345 us". @return out. */
+char *pa_fmt_dur(char out[PA_NUM_BUFLEN], uint64_t ns);
+
 #endif
