@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "counted.h"
 #include "idmap.h"
 #include "pa_mem.h"
 #include "profile.h"
@@ -315,13 +316,15 @@ static int render_text(const struct pa_report_ctx *c, pa_sbuf_t *o)
     size_t top = c->o->top == PA_REPORT_TOP_DEFAULT ? PA_REPORT_TEXT_ROWS : (size_t)c->o->top;
     if (c->p.samples == 0) {
         pa_sbuf_printf(o, "%s\n", c->o->thread ? "no CPU samples in the selected threads" : PA_REPORT_NO_SAMPLES);
-        return o->failed ? -1 : 0;
+        return pa_counted_text(c->t, c->serials, c->nserials, o) < 0 || o->failed ? -1 : 0;
     }
     text_header(o, c);
     for (int e = c->ev_first; e <= c->ev_last; e++)
         if (text_event(o, c, &c->p, e, top) < 0)
             return -1;
     if (c->o->threads && text_threads(o, c) < 0)
+        return -1;
+    if (pa_counted_text(c->t, c->serials, c->nserials, o) < 0)
         return -1;
     return o->failed ? -1 : 0;
 }

@@ -1,5 +1,6 @@
 /* report_json.c — `pyagent report --json`: the same tables as the text report, with
  * every row (unless --top), raw values (nanoseconds for time events) and sample counts. */
+#include "counted.h"
 #include "json.h"
 #include "pa_mem.h"
 #include "report_int.h"
@@ -179,6 +180,9 @@ int pa_report_json(const struct pa_report_ctx *c, pa_sbuf_t *o)
         pa_sbuf_puts(o, ", \"message\": ");
         pa_json_strz(o, c->o->thread ? "no CPU samples in the selected threads" : PA_REPORT_NO_SAMPLES);
     }
+    pa_sbuf_puts(o, ", ");
+    if (pa_counted_json(c->t, c->serials, c->nserials, o) < 0)
+        return -1;
     pa_sbuf_puts(o, "}\n");
     return o->failed ? -1 : 0;
 }

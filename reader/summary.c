@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "counted.h"
 #include "json.h"
 #include "summary.h"
 
@@ -227,6 +228,41 @@ static void text_samples(pa_sbuf_t *o, const pa_trace_t *t)
     }
 }
 
+static void text_tracing(pa_sbuf_t *o, const pa_trace_t *t)
+{
+    const struct pa_tracing *tr = pa_trace_tracing(t);
+    const struct pa_counts *c = pa_trace_counts(t);
+    char num[PA_NUM_BUFLEN];
+    pa_sbuf_printf(o, LABEL, "tracing");
+    if (!tr->present && !c->call_records)
+        pa_sbuf_puts(o, "off");
+    else if (!tr->present)
+        pa_sbuf_puts(o, "set-up unknown (no TRACING record)");
+    else
+        pa_sbuf_printf(o, "%s%s%s", tr->flags & PA_TRACE_PYTHON ? "Python calls" : "no Python calls",
+                       tr->flags & PA_TRACE_C ? ", C calls" : "", tr->flags & PA_TRACE_START_PAUSED ? ", started paused" : "");
+    for (size_t i = 0; i < tr->n; i++)
+        pa_sbuf_printf(o, "%s%s", i ? ", " : "; counting ", tr->patterns[i]);
+    pa_sbuf_putc(o, '\n');
+    if (c->call_records) {
+        pa_sbuf_printf(o, LABEL "%s", "call events", pa_fmt_num(num, c->call_events));
+        pa_sbuf_printf(o, " (%s entries)", pa_fmt_num(num, c->call_enters));
+        if (c->call_events_not_kept)
+            pa_sbuf_printf(o, ", %s not analysed (memory cap)", pa_fmt_num(num, c->call_events_not_kept));
+        pa_sbuf_putc(o, '\n');
+    }
+    if (c->marks + c->counters + c->regions + c->toggles + c->counted) {
+        pa_sbuf_printf(o, LABEL "%s marks, ", "markers", pa_fmt_num(num, c->marks));
+        pa_sbuf_printf(o, "%s counter values, ", pa_fmt_num(num, c->counters));
+        pa_sbuf_printf(o, "%s region events, ", pa_fmt_num(num, c->regions));
+        pa_sbuf_printf(o, "%s pause/resume, ", pa_fmt_num(num, c->toggles));
+        pa_sbuf_printf(o, "%s counted calls", pa_fmt_num(num, c->counted));
+        if (c->annots_not_kept)
+            pa_sbuf_printf(o, " (%s not analysed: memory cap)", pa_fmt_num(num, c->annots_not_kept));
+        pa_sbuf_putc(o, '\n');
+    }
+}
+
 static void text_file(pa_sbuf_t *o, const pa_trace_t *t)
 {
     const struct pa_file_info *fi = pa_trace_file_info(t);
@@ -271,12 +307,15 @@ static int render_text(pa_trace_t *t, const struct pa_summary_opts *opt, pa_sbuf
     text_threads(o, t);
     text_events(o, t);
     text_samples(o, t);
+    text_tracing(o, t);
     text_agent(o, t);
     text_file(o, t);
     n = pa_trace_notes(t, &v);
     text_list(o, "agent notes", v, n, pa_trace_counts(t)->notes);
     n = pa_trace_diags(t, &v);
     text_list(o, "diagnostics", v, n, pa_trace_diag_count(t));
+    if (pa_counted_text(t, NULL, 0, o) < 0)
+        return -1;
     return o->failed ? -1 : 0;
 }
 
@@ -427,6 +466,33 @@ static void json_samples(pa_sbuf_t *o, const pa_trace_t *t)
         pa_sbuf_puts(o, "null}");
 }
 
+static int json_tracing(pa_sbuf_t *o, const pa_trace_t *t)
+{
+    const struct pa_tracing *tr = pa_trace_tracing(t);
+    const struct pa_counts *c = pa_trace_counts(t);
+    pa_sbuf_puts(o, ", \"tracing\": ");
+    if (tr->present) {
+        pa_sbuf_puts(o, "{\"python\": ");
+        pa_json_bool(o, (tr->flags & PA_TRACE_PYTHON) != 0);
+        pa_sbuf_puts(o, ", \"c\": ");
+        pa_json_bool(o, (tr->flags & PA_TRACE_C) != 0);
+        pa_sbuf_puts(o, ", \"start_paused\": ");
+        pa_json_bool(o, (tr->flags & PA_TRACE_START_PAUSED) != 0);
+        json_strv(o, "count", (const char *const *)tr->patterns, tr->n);
+        pa_sbuf_putc(o, '}');
+    } else {
+        pa_sbuf_puts(o, "null");
+    }
+    pa_sbuf_printf(o, ", \"trace_events\": {\"call_records\": %llu, \"call_events\": %llu, \"calls\": %llu, "
+                      "\"call_events_not_analysed\": %llu, \"marks\": %llu, \"counters\": %llu, \"regions\": %llu, "
+                      "\"toggles\": %llu, \"counted\": %llu, \"not_analysed\": %llu}, ",
+                   (unsigned long long)c->call_records, (unsigned long long)c->call_events,
+                   (unsigned long long)c->call_enters, (unsigned long long)c->call_events_not_kept,
+                   (unsigned long long)c->marks, (unsigned long long)c->counters, (unsigned long long)c->regions,
+                   (unsigned long long)c->toggles, (unsigned long long)c->counted, (unsigned long long)c->annots_not_kept);
+    return pa_counted_json(t, NULL, 0, o);
+}
+
 static void json_file(pa_sbuf_t *o, const pa_trace_t *t)
 {
     const struct pa_file_info *fi = pa_trace_file_info(t);
@@ -464,6 +530,8 @@ static int render_json(pa_trace_t *t, const struct pa_summary_opts *opt, pa_sbuf
     json_threads(o, t);
     json_counts(o, t);
     json_samples(o, t);
+    if (json_tracing(o, t) < 0)
+        return -1;
     json_file(o, t);
     pa_sbuf_puts(o, "}\n");
     return o->failed ? -1 : 0;

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "calls_trace.h"
 #include "decode.h"
 #include "report.h"
 #include "sample_trace.h"
@@ -82,7 +83,7 @@ static void test_report_json_shape(void **state)
     expect(s, "\"threads\": [{\"serial\": 1, \"tid\": 100, \"name\": \"MainThread\", \"samples\": 4, \"totals\": "
               "{\"task-clock\": 26000000, \"instructions\": 2600, \"cycles\": 4600}}, {\"serial\": 2, \"tid\": 200, "
               "\"name\": \"worker\", \"samples\": 3, \"totals\": {\"task-clock\": 12000000, \"instructions\": 100, "
-              "\"cycles\": 130}}]}\n");
+              "\"cycles\": 130}}], \"counted\": []}\n");
     assert_null(strstr(s, "\"modules\""));
     assert_null(strstr(s, "\"message\""));
     done(&r);
@@ -195,7 +196,7 @@ static void test_report_no_samples(void **state)
     assert_string_equal(render(&r, &o, 0),
                         "{\"samples\": 0, \"lost\": null, \"view\": \"python\", \"sort\": \"self\", \"sampling\": null, "
                         "\"multiplexed\": [], \"derived\": {}, \"events\": [], \"threads\": [], \"message\": \"no CPU "
-                        "samples in this trace (sampling was off or the program ran too briefly)\"}\n");
+                        "samples in this trace (sampling was off or the program ran too briefly)\", \"counted\": []}\n");
     done(&r);
     pa_tb_free(r.b);
     /* Sampling was on but nothing was sampled: the events are listed, empty. */
@@ -210,6 +211,35 @@ static void test_report_no_samples(void **state)
     pa_tb_free(r.b);
 }
 
+/* PYAGENT_COUNT results: a table after the samples (or the no-samples message), per
+ * function and thread, following --thread; "counted" in JSON. */
+static void test_report_counted(void **state)
+{
+    struct run r = { .b = calls_trace() };
+    struct pa_report_opts o = { .top = PA_REPORT_TOP_DEFAULT };
+    const char *s = render(&r, &o, 0);
+    expect(s, "\ncounted functions (PYAGENT_COUNT): 3 calls, bytes allocated during the calls\n"
+              "       Calls        Total         Mean          Min          Max          CPU      Allocated  "
+              "Function        Thread      Location\n"
+              "           2   400.000 us   200.000 us   200.000 us   200.000 us   350.000 us             64  "
+              "handle_request  MainThread  /abs/server.py:10\n"
+              "           1    60.000 us    60.000 us    60.000 us    60.000 us         0 ns              0  "
+              "handle_request  worker      /abs/server.py:10\n");
+    done(&r);
+    o.thread = "worker";
+    s = render(&r, &o, 0);
+    expect(s, "no CPU samples in the selected threads\n\ncounted functions (PYAGENT_COUNT): 1 calls,");
+    assert_null(strstr(s, "MainThread"));
+    done(&r);
+    o = (struct pa_report_opts){ .json = 1, .top = PA_REPORT_TOP_DEFAULT, .thread = "#2" };
+    s = render(&r, &o, 0);
+    expect(s, ", \"counted\": [{\"function\": \"handle_request\", \"file\": \"/abs/server.py\", \"line\": 10, "
+              "\"thread\": \"worker\", \"tid\": 200, \"calls\": 1, \"total_ns\": 60000, \"mean_ns\": 60000, "
+              "\"min_ns\": 60000, \"max_ns\": 60000, \"cpu_ns\": 0, \"alloc_bytes\": 0, \"alloc_blocks\": 0}]}\n");
+    done(&r);
+    pa_tb_free(r.b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_report_text),
         cmocka_unit_test(test_report_bad_options),
         cmocka_unit_test(test_report_no_samples),
+        cmocka_unit_test(test_report_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

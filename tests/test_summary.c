@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "calls_trace.h"
 #include "decode.h"
 #include "summary.h"
 #include "trace.h"
@@ -196,6 +197,45 @@ static void test_summary_samples(void **state)
     pa_tb_free(b);
 }
 
+/* Trace mode: the set-up, the counts of call events and markers, the counted table. */
+static void test_summary_trace_mode(void **state)
+{
+    pa_tb_t *b = calls_trace();
+    pa_trace_t *t;
+    pa_sbuf_t out;
+    const char *s = summarize(b, 0, &t, &out);
+    expect(s, "tracing              Python calls, C calls; counting handle_request\n"
+              "call events          18 (9 entries)\n"
+              "markers              1 marks, 2 counter values, 4 region events, 2 pause/resume, 3 counted calls\n");
+    expect(s, "\ncounted functions (PYAGENT_COUNT): 3 calls, bytes allocated during the calls\n");
+    expect(s, "           1    60.000 us    60.000 us    60.000 us    60.000 us         0 ns              0  "
+              "handle_request  worker      /abs/server.py:10\n");
+    pa_sbuf_free(&out);
+    pa_trace_free(t);
+    s = summarize(b, 1, &t, &out);
+    expect(s, ", \"tracing\": {\"python\": true, \"c\": true, \"start_paused\": false, \"count\": "
+              "[\"handle_request\"]}, \"trace_events\": {\"call_records\": 3, \"call_events\": 18, \"calls\": 9, "
+              "\"call_events_not_analysed\": 0, \"marks\": 1, \"counters\": 2, \"regions\": 4, \"toggles\": 2, "
+              "\"counted\": 3, \"not_analysed\": 0}, \"counted\": [{\"function\": \"handle_request\", \"file\": "
+              "\"/abs/server.py\", \"line\": 10, \"thread\": \"MainThread\", \"tid\": 100, \"calls\": 2, ");
+    pa_sbuf_free(&out);
+    pa_trace_free(t);
+    pa_tb_free(b);
+    /* A trace without trace mode says so, with an empty counted list. */
+    b = build(1);
+    s = summarize(b, 0, &t, &out);
+    expect(s, "tracing              off\n");
+    assert_null(strstr(s, "counted functions"));
+    pa_sbuf_free(&out);
+    pa_trace_free(t);
+    s = summarize(b, 1, &t, &out);
+    expect(s, "\"tracing\": null, \"trace_events\": {\"call_records\": 0,");
+    expect(s, "\"counted\": [], \"end_frame\"");
+    pa_sbuf_free(&out);
+    pa_trace_free(t);
+    pa_tb_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_summary_json),
         cmocka_unit_test(test_summary_incomplete),
         cmocka_unit_test(test_summary_samples),
+        cmocka_unit_test(test_summary_trace_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
