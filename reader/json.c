@@ -104,3 +104,152 @@ int pa_json_bool(pa_sbuf_t *sb, int v)
 {
     return v ? pa_sbuf_append(sb, "true", 4) : pa_sbuf_append(sb, "false", 5);
 }
+
+/* ---- validation: a recursive descent parser that only checks ---- */
+
+struct jv {
+    const unsigned char *p, *end;
+};
+
+static void jv_ws(struct jv *v)
+{
+    while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
+        v->p++;
+}
+
+static int jv_lit(struct jv *v, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(v->end - v->p) < n || memcmp(v->p, lit, n) != 0)
+        return 0;
+    v->p += n;
+    return 1;
+}
+
+static int jv_digits(struct jv *v)
+{
+    const unsigned char *s = v->p;
+    while (v->p < v->end && *v->p >= '0' && *v->p <= '9')
+        v->p++;
+    return v->p > s;
+}
+
+static int jv_number(struct jv *v)
+{
+    if (v->p < v->end && *v->p == '-')
+        v->p++;
+    if (v->p < v->end && *v->p == '0')
+        v->p++;
+    else if (!(v->p < v->end && *v->p >= '1' && *v->p <= '9') || !jv_digits(v))
+        return 0;
+    if (v->p < v->end && *v->p == '.' && (v->p++, !jv_digits(v)))
+        return 0;
+    if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
+        v->p++;
+        if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
+            v->p++;
+        return jv_digits(v);
+    }
+    return 1;
+}
+
+static int is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int jv_string(struct jv *v)
+{
+    size_t bad;
+    v->p++; /* the opening quote */
+    while (v->p < v->end && *v->p != '"') {
+        unsigned char c = *v->p;
+        if (c < 0x20)
+            return 0;
+        if (c == '\\') {
+            if (v->end - v->p < 2)
+                return 0;
+            c = v->p[1];
+            if (c == 'u') {
+                if (v->end - v->p < 6 || !is_hex(v->p[2]) || !is_hex(v->p[3]) || !is_hex(v->p[4]) || !is_hex(v->p[5]))
+                    return 0;
+                v->p += 6;
+            } else if (strchr("\"\\/bfnrt", c) && c) {
+                v->p += 2;
+            } else {
+                return 0;
+            }
+        } else if (c >= 0x80) {
+            size_t step = utf8_valid(v->p, (size_t)(v->end - v->p), &bad);
+            if (!step)
+                return 0;
+            v->p += step;
+        } else {
+            v->p++;
+        }
+    }
+    if (v->p >= v->end)
+        return 0;
+    v->p++;
+    return 1;
+}
+
+static int jv_value(struct jv *v, int depth);
+
+/* Members of an object (or elements of an array) up to the closing bracket. */
+static int jv_members(struct jv *v, int depth, int object)
+{
+    unsigned char close = object ? '}' : ']';
+    v->p++;
+    jv_ws(v);
+    if (v->p < v->end && *v->p == close) {
+        v->p++;
+        return 1;
+    }
+    for (;;) {
+        if (object) {
+            if (v->p >= v->end || *v->p != '"' || !jv_string(v))
+                return 0;
+            jv_ws(v);
+            if (v->p >= v->end || *v->p++ != ':')
+                return 0;
+        }
+        if (!jv_value(v, depth - 1))
+            return 0;
+        jv_ws(v);
+        if (v->p >= v->end)
+            return 0;
+        if (*v->p == close) {
+            v->p++;
+            return 1;
+        }
+        if (*v->p++ != ',')
+            return 0;
+        jv_ws(v);
+    }
+}
+
+static int jv_value(struct jv *v, int depth)
+{
+    jv_ws(v);
+    if (v->p >= v->end)
+        return 0;
+    switch (*v->p) {
+    case '{':
+    case '[': return depth > 0 && jv_members(v, depth, *v->p == '{');
+    case '"': return jv_string(v);
+    case 't': return jv_lit(v, "true");
+    case 'f': return jv_lit(v, "false");
+    case 'n': return jv_lit(v, "null");
+    default: return jv_number(v);
+    }
+}
+
+int pa_json_valid(const char *s, size_t n, int max_depth)
+{
+    struct jv v = { (const unsigned char *)s, (const unsigned char *)s + n };
+    if (!jv_value(&v, max_depth))
+        return 0;
+    jv_ws(&v);
+    return v.p == v.end;
+}

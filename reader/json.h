@@ -18,4 +18,8 @@ int pa_json_key(pa_sbuf_t *sb, const char *key);
 /* Appends `true` or `false`. */
 int pa_json_bool(pa_sbuf_t *sb, int v);
 
+/* 1 when s[0..n) is exactly one JSON value (RFC 8259; whitespace around it allowed),
+ * nested at most max_depth arrays/objects deep, in valid UTF-8; else 0. No allocation. */
+int pa_json_valid(const char *s, size_t n, int max_depth);
+
 #endif
