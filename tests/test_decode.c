@@ -15,9 +15,12 @@
 #include <zstd.h>
 
 #include "decode.h"
+#include "export.h"
 #include "flamegraph.h"
+#include "json.h"
 #include "leaks.h"
 #include "report.h"
+#include "script.h"
 #include "summary.h"
 #include "trace.h"
 #include "trace_builder.h"
@@ -461,6 +464,14 @@ static void exercise(pa_trace_t *t)
         assert_int_equal(pa_report_render(t, &ro, &out, &err), 0);
         assert_int_equal(pa_flame_folded(t, &fo, &out, &err), 0);
         assert_int_equal(pa_flame_json(t, &fo, &out, &err), 0);
+        struct pa_script_opts so2 = { .json = v & 1, .function = v & 2 ? "f" : NULL, .max_depth = v == 3 ? 1 : -1 };
+        assert_int_equal(pa_script_render(t, &so2, &out, &err), 0);
+        /* Whatever the damage, an export is valid JSON. */
+        struct pa_export_opts eo = { .format = v & 1 ? PA_EXPORT_SPEEDSCOPE : PA_EXPORT_CHROME };
+        pa_sbuf_reset(&out);
+        assert_int_equal(pa_export_render(t, &eo, &out, &err), 0);
+        if (!pa_json_valid(out.buf, out.len, 64))
+            fail_msg("export is not valid JSON:\n%s", pa_sbuf_cstr(&out));
     }
     pa_sbuf_free(&err);
     pa_sbuf_free(&out);
@@ -536,7 +547,24 @@ static void test_decode_fuzz_records(void **state)
         pa_tb_ev_sample(b, 100 + i, i, 2, (uint64_t[]){ 1000 * i, 7 * i });
     }
     pa_tb_ev_free(b, 200, 0x3000);
+    pa_tb_ev_mark(b, 201, 1, 3);
+    pa_tb_ev_counter(b, 202, 1, -5);
+    pa_tb_ev_counter_double(b, 203, 1, 2.5);
+    pa_tb_ev_region(b, 204, 1, 1);
+    pa_tb_ev_region(b, 205, 1, 2);
+    pa_tb_ev_toggle(b, 206, 0, PA_TOGGLE_SIGNAL);
+    pa_tb_ev_counted(b, 207, 1, 10, 5, 64, 1);
     pa_tb_events_end(b);
+    static const char *const pats[] = { "f", "mod.*" };
+    pa_tb_tracing(b, PA_TRACE_PYTHON, 2, pats);
+    pa_tb_string(b, 3, "{\"k\": [1, 2]}");
+    pa_tb_calls_begin(b, 1, 90);
+    pa_tb_calls_exit(b, 91, PA_CALL_RETURN);
+    for (uint64_t i = 1; i < 8; i++)
+        pa_tb_calls_enter(b, 100 + 10 * i, 1 + i % 2, i == 3);
+    for (uint64_t i = 1; i < 6; i++)
+        pa_tb_calls_exit(b, 200 + i, 1 + i % 3);
+    pa_tb_calls_end(b);
     pa_tb_leak(b, PA_CP_EXIT, 7, 70, 7, 0);
     pa_tb_stats(b, (uint64_t[]){ 1, 2, 3 }, 3);
     pa_tb_note(b, "a note");
