@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "decode.h"
+#include "export.h"
 #include "flamegraph.h"
 #include "leaks.h"
 #include "report.h"
+#include "script.h"
 #include "summary.h"
 
 #ifndef PA_VERSION
@@ -22,14 +24,16 @@ enum { EXIT_OK = 0, EXIT_TRACE = 1, EXIT_USAGE = 2 };
 struct args {
     const char *trace;
     int json, all, top, full, threads, lines, native, folded;
-    int top_given;
-    const char *sort, *event, *thread, *output;
+    int top_given, depth, has_since, has_until;
+    uint64_t since, until;
+    const char *sort, *event, *thread, *output, *function, *fields, *format;
 };
 
 enum {
     OPT_JSON = 1 << 0, OPT_ALL = 1 << 1, OPT_TOP = 1 << 2, OPT_FULL = 1 << 3, OPT_SORT = 1 << 4,
     OPT_EVENT = 1 << 5, OPT_THREAD = 1 << 6, OPT_THREADS = 1 << 7, OPT_LINES = 1 << 8, OPT_NATIVE = 1 << 9,
-    OPT_FOLDED = 1 << 10, OPT_OUTPUT = 1 << 11,
+    OPT_FOLDED = 1 << 10, OPT_OUTPUT = 1 << 11, OPT_FUNCTION = 1 << 12, OPT_SINCE = 1 << 13, OPT_UNTIL = 1 << 14,
+    OPT_DEPTH = 1 << 15, OPT_FIELDS = 1 << 16, OPT_FORMAT = 1 << 17,
 };
 
 static const struct opt {
@@ -41,7 +45,9 @@ static const struct opt {
     { "--full", OPT_FULL, 0 },     { "--sort", OPT_SORT, 1 },       { "--event", OPT_EVENT, 1 },
     { "--thread", OPT_THREAD, 1 }, { "--threads", OPT_THREADS, 0 }, { "--lines", OPT_LINES, 0 },
     { "--native", OPT_NATIVE, 0 }, { "--folded", OPT_FOLDED, 0 },   { "-o", OPT_OUTPUT, 1 },
-    { "--output", OPT_OUTPUT, 1 },
+    { "--output", OPT_OUTPUT, 1 },  { "--function", OPT_FUNCTION, 1 }, { "--since", OPT_SINCE, 1 },
+    { "--until", OPT_UNTIL, 1 },   { "--depth", OPT_DEPTH, 1 },     { "--fields", OPT_FIELDS, 1 },
+    { "--format", OPT_FORMAT, 1 },
 };
 
 struct cmd {
@@ -56,8 +62,9 @@ static int cmd_summary(const struct args *a);
 static int cmd_leaks(const struct args *a);
 static int cmd_report(const struct args *a);
 static int cmd_flamegraph(const struct args *a);
+static int cmd_script(const struct args *a);
+static int cmd_export(const struct args *a);
 
-/* Later commands (script, export) slot in here. */
 static const struct cmd cmds[] = {
     { "summary", cmd_summary, OPT_JSON, "summary TRACE [--json]",
       "Process, interpreter, duration, threads, events, peak and live memory, agent\n"
@@ -109,6 +116,55 @@ static const struct cmd cmds[] = {
       "  --native       include native frames (default: Python frames only)\n"
       "  -o FILE        where the HTML goes (default: TRACE.html; - for stdout); the\n"
       "                 path written is printed\n" },
+    { "script", cmd_script,
+      OPT_JSON | OPT_THREAD | OPT_FUNCTION | OPT_SINCE | OPT_UNTIL | OPT_DEPTH | OPT_FIELDS,
+      "script TRACE [--json] [--thread T] [--function NAME] [--since TIME] [--until TIME]\n"
+      "       [--depth N] [--fields LIST]",
+      "The calls of a trace-mode trace (PYAGENT_MODE=trace) in time order, like perf\n"
+      "script: each call (or generator/coroutine segment, from resume to yield) once,\n"
+      "at its start, with its duration, indented by depth, so the lines read as a call\n"
+      "tree in time order. Marks, counters, regions and pause/resume appear in between.\n"
+      "Times are seconds (JSON: nanoseconds) since the process started. Per call:\n"
+      "bytes and blocks allocated by its thread during it (exact), CPU time and other\n"
+      "sampled events (estimated by interpolating the thread's samples at the call's\n"
+      "start and end: below the sampling period it is an estimate; absent when the\n"
+      "thread has no samples). Calls that never returned (the process ended) end at\n"
+      "their thread's last event, marked unfinished.\n"
+      "  --json          JSON lines: {\"type\": \"call\", \"function\", \"file\" (null\n"
+      "                  for C functions), \"line\", \"thread\", \"tid\", \"start_ns\",\n"
+      "                  \"duration_ns\", \"depth\", \"exit\": \"return\"|\"yield\"|\n"
+      "                  \"exception\"|null, \"resumed\" and \"unfinished\" when true,\n"
+      "                  \"cpu_ns\" and each other sampled event by name (with samples),\n"
+      "                  \"alloc_bytes\", \"alloc_count\" (with allocation events)};\n"
+      "                  {\"type\": \"mark\", \"name\", \"thread\", \"tid\", \"t_ns\",\n"
+      "                  \"fields\"}; \"counter\" (\"value\"); \"region\" (\"start_ns\",\n"
+      "                  \"duration_ns\"); \"toggle\" (\"state\", \"cause\")\n"
+      "  --thread T      only threads named T, with tid T, or serial #T\n"
+      "  --function NAME only calls of NAME and everything they call (NAME matches a\n"
+      "                  qualified name or its last dotted parts: handle_request,\n"
+      "                  Class.method); events are shown only inside those calls\n"
+      "  --since TIME    only what overlaps [since, until]; TIME since the process\n"
+      "  --until TIME    started: 1.5s, 200ms, 300us, 123ns or plain seconds\n"
+      "  --depth N       deepest call depth shown (0: top level; with --function, depth\n"
+      "                  below the matching call)\n"
+      "  --fields LIST   text columns, comma-separated, from: time, thread, depth,\n"
+      "                  duration, cpu, alloc, function, file, or a sampled event's name\n"
+      "                  (default: time,thread,duration,cpu,alloc,function,file, cpu and\n"
+      "                  alloc when the trace has them)\n" },
+    { "export", cmd_export, OPT_FORMAT | OPT_OUTPUT, "export TRACE --format chrome|speedscope [-o FILE]",
+      "The trace for other viewers. Times are relative to the process start.\n"
+      "  --format chrome      Chrome trace event JSON for Perfetto (ui.perfetto.dev)\n"
+      "                       and chrome://tracing: calls as complete (X) events per\n"
+      "                       thread with file, line and counter deltas in args,\n"
+      "                       regions on a track of their own per thread, marks and\n"
+      "                       pause/resume as instant events, counters as counter\n"
+      "                       tracks. A trace without calls (sampling mode) gives its\n"
+      "                       CPU samples as instant events with their stacks.\n"
+      "  --format speedscope  speedscope JSON (www.speedscope.app): per thread an\n"
+      "                       evented profile of the calls or, without calls, a\n"
+      "                       sampled profile of the CPU samples weighted by the\n"
+      "                       leader event\n"
+      "  -o FILE              where to write (default: standard output)\n" },
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
@@ -182,6 +238,20 @@ static int set_opt(const struct cmd *c, const struct opt *o, const char *v, stru
     case OPT_EVENT: a->event = v; break;
     case OPT_THREAD: a->thread = v; break;
     case OPT_OUTPUT: a->output = v; break;
+    case OPT_FUNCTION: a->function = v; break;
+    case OPT_FIELDS: a->fields = v; break;
+    case OPT_FORMAT: a->format = v; break;
+    case OPT_SINCE:
+    case OPT_UNTIL:
+        if (pa_parse_time(v, o->bit == OPT_SINCE ? &a->since : &a->until) < 0)
+            return bad_usage("%s: %s needs a time such as 1.5s, 200ms, 300us, 123ns or 2 (seconds), got %s", c->name,
+                             o->name, v);
+        *(o->bit == OPT_SINCE ? &a->has_since : &a->has_until) = 1;
+        break;
+    case OPT_DEPTH:
+        if (parse_top(v, &a->depth) < 0)
+            return bad_usage("%s: --depth needs a number >= 0, got %s", c->name, v);
+        break;
     case OPT_TOP:
         if (parse_top(v, &a->top) < 0)
             return bad_usage("%s: --top needs a number >= 0, got %s", c->name, v);
@@ -380,6 +450,81 @@ static int cmd_flamegraph(const struct args *a)
     return st;
 }
 
+/* Streams a renderer's output: each chunk is written and the buffer emptied. */
+static int flush_to(pa_sbuf_t *out, void *arg)
+{
+    FILE *f = arg;
+    size_t len = out->len, n = out->failed ? 0 : fwrite(out->buf ? out->buf : "", 1, len, f);
+    int bad = out->failed || n != len || ferror(f);
+    pa_sbuf_reset(out);
+    return bad ? -1 : 0;
+}
+
+static int cmd_script(const struct args *a)
+{
+    struct pa_script_opts o = { .json = a->json, .thread = a->thread, .function = a->function,
+                                .has_since = a->has_since, .has_until = a->has_until, .since_ns = a->since,
+                                .until_ns = a->until, .max_depth = a->depth, .fields = a->fields,
+                                .flush = flush_to, .flush_arg = stdout };
+    if (a->fields && a->json)
+        return bad_usage("script: --fields chooses text columns; JSON lines carry every field");
+    pa_trace_t *t = load(a->trace);
+    pa_sbuf_t out, err;
+    if (!t)
+        return EXIT_TRACE;
+    pa_sbuf_init(&out);
+    pa_sbuf_init(&err);
+    int rc = pa_script_render(t, &o, &out, &err);
+    pa_trace_free(t);
+    if (option_problem("script", &err, rc) == EXIT_USAGE) {
+        pa_sbuf_free(&out);
+        return EXIT_USAGE;
+    }
+    return emit(&out, rc);
+}
+
+static int cmd_export(const struct args *a)
+{
+    struct pa_export_opts o = { 0 };
+    if (!a->format)
+        return bad_usage("export: --format chrome or --format speedscope is required");
+    if (!strcmp(a->format, "chrome"))
+        o.format = PA_EXPORT_CHROME;
+    else if (!strcmp(a->format, "speedscope"))
+        o.format = PA_EXPORT_SPEEDSCOPE;
+    else
+        return bad_usage("export: --format takes chrome or speedscope, got %s", a->format);
+    pa_trace_t *t = load(a->trace);
+    if (!t)
+        return EXIT_TRACE;
+    FILE *f = a->output && strcmp(a->output, "-") ? fopen(a->output, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "pyagent: export: cannot write %s: %s\n", a->output, strerror(errno));
+        pa_trace_free(t);
+        return EXIT_TRACE;
+    }
+    pa_sbuf_t out, err;
+    int st = EXIT_TRACE;
+    o.flush = flush_to, o.flush_arg = f;
+    pa_sbuf_init(&out);
+    pa_sbuf_init(&err);
+    int rc = pa_export_render(t, &o, &out, &err);
+    pa_trace_free(t);
+    option_problem("export", &err, rc);
+    if (rc == 0 && flush_to(&out, f) == 0)
+        st = EXIT_OK;
+    else
+        fprintf(stderr, "pyagent: export: %s\n", rc == 0 || ferror(f) ? "writing the output failed" : "out of memory");
+    pa_sbuf_free(&out);
+    if (f != stdout && fclose(f) != 0 && st == EXIT_OK) {
+        fprintf(stderr, "pyagent: export: writing %s: %s\n", a->output, strerror(errno));
+        st = EXIT_TRACE;
+    }
+    if (f == stdout && fflush(stdout) != 0 && errno != EPIPE && st == EXIT_OK)
+        st = EXIT_TRACE;
+    return st;
+}
+
 static int help(int argc, char **argv)
 {
     if (argc < 1) {
@@ -412,7 +557,7 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return help(1, (char *[]){ (char *)name });
-    struct args a = { 0 };
+    struct args a = { .depth = -1 };
     int rc = parse_args(c, argc - 2, argv + 2, &a);
     return rc ? rc : c->run(&a);
 }
