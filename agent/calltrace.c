@@ -103,13 +103,13 @@ static void put_head(pa_calls_t *c, uint64_t now, unsigned kind)
     c->events++;
 }
 
-static uint32_t function_id(pa_calls_t *c, const void *key, PyObject *code, PyObject *callable)
+static uint32_t function_id(pa_calls_t *c, const void *key, PyObject *code, const char *owner)
 {
     unsigned slot = (unsigned)(((uintptr_t)key >> 4) * 0x9E3779B1u >> 21) & (FN_CACHE - 1);
     if (PA_LIKELY(c->cache[slot].key == key))
         return c->cache[slot].id;
     pa_tables_lock();
-    uint32_t id = code ? pa_py_function(code) : pa_py_c_function(key, callable);
+    uint32_t id = code ? pa_py_function(code) : pa_py_c_function(key, owner);
     pa_tables_unlock();
     if (id) {
         c->cache[slot].key = key;
@@ -129,7 +129,7 @@ static void push(pa_calls_t *c, int rec)
     }
 }
 
-static void enter(pa_thread_t *t, const void *key, PyObject *code, PyObject *callable, int resumed)
+static void enter(pa_thread_t *t, const void *key, PyObject *code, const char *owner, int resumed)
 {
     pa_calls_t *c = calls_of(t);
     if (!c)
@@ -138,7 +138,7 @@ static void enter(pa_thread_t *t, const void *key, PyObject *code, PyObject *cal
     /* While paused, frames are not recorded, and neither are their exits later. */
     int rec = !pa_control_paused();
     uint64_t now = pa_clock_ns();
-    uint32_t id = rec ? function_id(c, key, code, callable) : 0;
+    uint32_t id = rec ? function_id(c, key, code, owner) : 0;
     if (rec && id && reserve(c, now) == 0) {
         put_head(c, now, PA_CALL_ENTER);
         c->len += pa_varint_put(c->buf + c->len, (uint64_t)id << 1 | (resumed != 0));
@@ -151,7 +151,7 @@ static void enter(pa_thread_t *t, const void *key, PyObject *code, PyObject *cal
 
 void pa_calls_enter(pa_thread_t *t, PyObject *code, int resumed) { enter(t, code, code, NULL, resumed); }
 
-void pa_calls_enter_c(pa_thread_t *t, const void *fn, PyObject *callable) { enter(t, fn, NULL, callable, 0); }
+void pa_calls_enter_c(pa_thread_t *t, const void *fn, const char *owner) { enter(t, fn, NULL, owner, 0); }
 
 void pa_calls_exit(pa_thread_t *t, unsigned kind)
 {

@@ -13,8 +13,9 @@
 /* A Python frame starts (resumed: a generator or coroutine continues). */
 void pa_calls_enter(pa_thread_t *t, PyObject *code, int resumed);
 
-/* A call into C: fn identifies the C function (its PyMethodDef), named on first sight. */
-void pa_calls_enter_c(pa_thread_t *t, const void *fn, PyObject *callable);
+/* A call into C: fn identifies the C function (its PyMethodDef), named on first sight
+ * as owner.name (owner: a module or type name, or NULL). */
+void pa_calls_enter_c(pa_thread_t *t, const void *fn, const char *owner);
 
 /* The innermost open frame (Python or C) exits (enum pa_call_kind). */
 void pa_calls_exit(pa_thread_t *t, unsigned kind);

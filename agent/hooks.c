@@ -37,7 +37,7 @@ static struct {
     void (*Eval_SetProfile)(profile_fn, PyObject *);
     PyObject *(*Frame_GetCode)(void *);
     int (*Frame_GetLasti)(void *);
-    void *cfunction_type, *cmethod_type;
+    void *cfunction_type, *cmethod_type, *method_descr_type;
     PyObject *none;
 } api;
 
@@ -53,14 +53,25 @@ static inline pa_thread_t *self_thread(void)
     return PA_LIKELY(t && t != PA_THREAD_DEAD) ? t : pa_thread_get();
 }
 
-static int is_c_function(PyObject *callable)
+/* A C function's PyMethodDef and the name that qualifies it, or NULL for callables
+ * that are not C functions (classes, Python functions, slot wrappers).
+ * PyCFunctionObject: head, m_ml, m_self; PyMethodDescrObject (an unbound method such
+ * as list.append, which 3.12 calls with self as an argument): head, d_type, d_name,
+ * d_qualname, d_method. */
+static const void *c_function(PyObject *callable, const char **owner)
 {
     void *type = PA_TYPE(callable);
-    return type == api.cfunction_type || (api.cmethod_type && type == api.cmethod_type);
+    void **f = (void **)callable;
+    if (type == api.cfunction_type || (api.cmethod_type && type == api.cmethod_type)) {
+        *owner = pa_py_owner_name((PyObject *)f[3]);
+        return f[2];
+    }
+    if (api.method_descr_type && type == api.method_descr_type) {
+        *owner = *(const char **)((char *)f[2] + 3 * sizeof(void *)); /* d_type->tp_name */
+        return f[5];
+    }
+    return NULL;
 }
-
-/* PyCFunctionObject: head, m_ml (the PyMethodDef), m_self, m_module. */
-static const void *method_def(PyObject *callable) { return *(void **)((char *)callable + 2 * sizeof(void *)); }
 
 static void on_enter(PyObject *code, int resumed)
 {
@@ -88,14 +99,17 @@ static void on_exit(PyObject *code, unsigned kind)
 static void on_c_enter(PyObject *callable)
 {
     pa_thread_t *t = self_thread();
-    if (t && is_c_function(callable))
-        pa_calls_enter_c(t, method_def(callable), callable);
+    const char *owner = NULL;
+    const void *def = t ? c_function(callable, &owner) : NULL;
+    if (def)
+        pa_calls_enter_c(t, def, owner);
 }
 
 static void on_c_exit(PyObject *callable, unsigned kind)
 {
     pa_thread_t *t = self_thread();
-    if (t && is_c_function(callable))
+    const char *owner;
+    if (t && c_function(callable, &owner))
         pa_calls_exit(t, kind);
 }
 
@@ -364,6 +378,7 @@ static int resolve(void)
              RESOLVE(api.Eval_SetProfile, "PyEval_SetProfile") &&
              RESOLVE(api.cfunction_type, "PyCFunction_Type") && RESOLVE(api.none, "_Py_NoneStruct");
     RESOLVE(api.cmethod_type, "PyCMethod_Type"); /* 3.9+ */
+    RESOLVE(api.method_descr_type, "PyMethodDescr_Type");
     ok = ok && RESOLVE(Bytes_AsString, "PyBytes_AsString") && RESOLVE(Bytes_Size, "PyBytes_Size") &&
          RESOLVE(Long_AsLong, "PyLong_AsLong");
     if (pa_py.minor >= 11)

@@ -241,15 +241,13 @@ uint32_t pa_py_function(PyObject *code)
 }
 
 /* A C function, keyed by its PyMethodDef (shared by every bound copy of a builtin
- * method): "module.name" for module functions, "type.name" for methods. GIL held. */
-uint32_t pa_py_c_function(const void *def, PyObject *callable)
+ * method): "owner.name", owner a module or type name. GIL held. */
+uint32_t pa_py_c_function(const void *def, const char *owner)
 {
     uint32_t id = pa_map_get(&functions, (uintptr_t)def, 1);
     if (id)
         return id;
     const char *name = *(const char *const *)def; /* PyMethodDef.ml_name */
-    PyObject *self = AT(callable, 3 * sizeof(void *), PyObject *); /* PyCFunctionObject.m_self */
-    const char *owner = pa_py_owner_name(self);
     char full[512];
     int n = snprintf(full, sizeof full, "%s%s%s", owner ? owner : "", owner ? "." : "", name ? name : "?");
     if (n < 0)

@@ -84,9 +84,9 @@ uint32_t pa_py_function(PyObject *code);
  * back: the object's address then always names the same code. */
 void pa_py_hold(PyObject *code);
 
-/* A C function's id (tables lock and GIL held): def is its PyMethodDef, callable a
- * PyCFunctionObject using it. 0 on failure. */
-uint32_t pa_py_c_function(const void *def, PyObject *callable);
+/* A C function's id (tables lock and GIL held): def is its PyMethodDef, owner the
+ * module or type name qualifying it (or NULL). 0 on failure. */
+uint32_t pa_py_c_function(const void *def, const char *owner);
 
 /* The name that qualifies a C function bound to self: a module's name, or the type
  * name of an instance (NULL if none). GIL held. */
