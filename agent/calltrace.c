@@ -95,11 +95,27 @@ static void maybe_flush(uint64_t now)
     pa_writer_maybe_flush(pa_now_ns());
 }
 
-static void put_head(pa_calls_t *c, uint64_t now, unsigned kind)
+/* Most values here fit one or two bytes: those skip the general loop. */
+static inline void put_varint(pa_calls_t *c, uint64_t v)
+{
+    uint8_t *p = c->buf + c->len;
+    if (PA_LIKELY(v < 0x80)) {
+        p[0] = (uint8_t)v;
+        c->len += 1;
+    } else if (v < 0x4000) {
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)(v >> 7);
+        c->len += 2;
+    } else {
+        c->len += pa_varint_put(p, v);
+    }
+}
+
+static inline void put_head(pa_calls_t *c, uint64_t now, unsigned kind)
 {
     uint64_t dt = now > c->last_ns ? now - c->last_ns : 0;
     c->last_ns += dt;
-    c->len += pa_varint_put(c->buf + c->len, dt << 2 | kind);
+    put_varint(c, dt << 2 | kind);
     c->events++;
 }
 
@@ -141,7 +157,7 @@ static void enter(pa_thread_t *t, const void *key, PyObject *code, const char *o
     uint32_t id = rec ? function_id(c, key, code, owner) : 0;
     if (rec && id && reserve(c, now) == 0) {
         put_head(c, now, PA_CALL_ENTER);
-        c->len += pa_varint_put(c->buf + c->len, (uint64_t)id << 1 | (resumed != 0));
+        put_varint(c, (uint64_t)id << 1 | (resumed != 0));
         push(c, 1);
     } else {
         push(c, 0);
