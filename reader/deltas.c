@@ -88,6 +88,7 @@ static int index_allocs(const pa_trace_t *t, struct pa_deltas *d)
     if (n == (size_t)-1)
         return -1;
     d->have_alloc = complete && pa_trace_counts(t)->allocs > 0;
+    d->alloc_incomplete = !complete && pa_trace_counts(t)->allocs > 0;
     int rc = 0;
     if (d->have_alloc && n) {
         x->at = pa_mem_calloc(n, sizeof *x->at);

@@ -14,7 +14,8 @@ struct pa_deltas {
     const char *names[PA_SAMPLE_MAX_EVENTS]; /* "task-clock" ... ("eventN" without SAMPLING) */
     int time_ev[PA_SAMPLE_MAX_EVENTS];       /* the event counts nanoseconds */
     int cpu;                                 /* index of the first time event (cpu_ns), or -1 */
-    int have_alloc; /* the trace has ALLOC events and all were kept */
+    int have_alloc;       /* the trace has ALLOC events and all were kept */
+    int alloc_incomplete; /* it has some, but not all were kept: no alloc fields */
     struct pa_deltas_priv *priv;
 };
 

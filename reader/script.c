@@ -580,6 +580,9 @@ static void notes(struct ctx *x, pa_sbuf_t *err)
     if (c->too_deep)
         pa_sbuf_printf(err, "calls deeper than %u frames, not shown: %s\n", PA_CALLS_MAX_DEPTH,
                        pa_fmt_num(num, c->too_deep));
+    if (x->d.alloc_incomplete)
+        pa_sbuf_puts(err, "allocations not attributed to calls: the trace holds more allocation events than the "
+                          "reader keeps\n");
     if (c->unknown_funcs)
         pa_sbuf_printf(err, "calls of functions the trace does not define (shown as %s): %s\n", PA_UNKNOWN,
                        pa_fmt_num(num, c->unknown_funcs));

@@ -241,8 +241,10 @@ const struct pa_thread *pa_trace_thread(const pa_trace_t *t, uint64_t serial);
  * @return 1 when the function is defined, 0 otherwise. */
 int pa_trace_function(const pa_trace_t *t, uint64_t id, const char **name, const char **file, uint64_t *line);
 /* Every ALLOC of the kept EVENTS records, sorted by serial then time, into *out (free
- * with pa_mem_free). *complete = 0 when some records were not kept (PA_REPLAY_MAX_BYTES).
+ * with pa_mem_free). *complete = 0 when some records were not kept (PA_REPLAY_MAX_BYTES)
+ * or there are more than PA_ALLOC_POINTS_MAX allocations (the rest are left out).
  * @return the count, or (size_t)-1 when out of memory. */
+#define PA_ALLOC_POINTS_MAX ((size_t)(1u << 30) / sizeof(struct pa_alloc_pt))
 size_t pa_trace_alloc_points(const pa_trace_t *t, struct pa_alloc_pt **out, int *complete);
 
 /* Number of stack nodes defined. */

@@ -306,6 +306,10 @@ size_t pa_trace_alloc_points(const pa_trace_t *t, struct pa_alloc_pt **out, int 
         for (const uint8_t *p = e->body, *end = p + e->len; p < end && pa_ev_next(&p, end, &tm, &ptr, &ev) == 0;) {
             if (ev.type != PA_EV_ALLOC)
                 continue;
+            if (n >= PA_ALLOC_POINTS_MAX) {
+                *complete = 0;
+                break;
+            }
             if (pa_vec_reserve((void **)out, &cap, n + 1, sizeof **out) < 0) {
                 pa_mem_free(*out);
                 *out = NULL;
