@@ -153,8 +153,8 @@ static void enter(pa_thread_t *t, const void *key, PyObject *code, const char *o
     pa_control_poll(t);
     /* While paused, frames are not recorded, and neither are their exits later. */
     int rec = !pa_control_paused();
-    uint64_t now = pa_clock_ns();
     uint32_t id = rec ? function_id(c, key, code, owner) : 0;
+    uint64_t now = pa_clock_ns(); /* after naming: a first sight's cost is not the call's */
     if (rec && id && reserve(c, now) == 0) {
         put_head(c, now, PA_CALL_ENTER);
         put_varint(c, (uint64_t)id << 1 | (resumed != 0));
