@@ -471,7 +471,7 @@ static void emit(pa_smp_t *s, const rec_head_t *h, const uint8_t *body, int own)
         fn = pa_py_function(s->ccur[0].code);
         pa_tables_unlock();
     }
-    pa_stats_sample(fn, h->n_vals ? vals[0] : 0);
+    pa_stats_sample(t->serial, t->tid, fn, vals, h->n_vals);
     pa_pyframe_t *swap = s->cprev;
     s->cprev = s->ccur;
     s->ccur = swap;

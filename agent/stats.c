@@ -21,7 +21,18 @@ typedef struct fn_stat {
     uint64_t self, samples, calls, call_ns;
 } fn_stat_t;
 
+typedef struct thread_stat {
+    uint32_t serial;
+    int tid;
+    uint64_t samples, values[8];
+} thread_stat_t;
+
+#define MAX_THREAD_STATS 4096
+
 static pa_spin_t lock = PA_SPIN_INIT;
+static thread_stat_t *threads;
+static size_t n_threads;
+static pa_map_t thread_index; /* serial -> 1 + index in threads */
 static pa_map_t index_of; /* fn id -> 1 + index in stats */
 static fn_stat_t *stats;
 static size_t n_stats, cap_stats;
@@ -46,10 +57,29 @@ static fn_stat_t *slot(uint32_t fn)
     return &stats[n_stats++];
 }
 
-void pa_stats_sample(uint32_t fn, uint64_t leader_value)
+static void add_thread(uint32_t serial, int tid, const uint64_t *vals, int n)
 {
+    uint32_t i = pa_map_get(&thread_index, serial, 0);
+    if (!i) {
+        if (!threads && !(threads = pa_mem_calloc(MAX_THREAD_STATS, sizeof *threads)))
+            return;
+        if (n_threads == MAX_THREAD_STATS || pa_map_put(&thread_index, serial, 0, (uint32_t)n_threads + 1) != 0)
+            return;
+        threads[n_threads] = (thread_stat_t){ serial, tid, 0, { 0 } };
+        i = (uint32_t)++n_threads;
+    }
+    thread_stat_t *t = &threads[i - 1];
+    t->samples++;
+    for (int k = 0; k < n && k < 8; k++)
+        t->values[k] += vals[k];
+}
+
+void pa_stats_sample(uint32_t serial, int tid, uint32_t fn, const uint64_t *vals, int n)
+{
+    uint64_t leader_value = n ? vals[0] : 0;
     pa_spin_lock(&lock);
     total_samples++;
+    add_thread(serial, tid, vals, n);
     fn_stat_t *s = fn ? slot(fn) : NULL;
     if (s) {
         s->self += leader_value;
@@ -177,6 +207,29 @@ static void put_allocations(pa_sbuf_t *o, const pa_trace_t *t)
     pa_mem_free(s);
 }
 
+/* Each thread's sample count and its counters' totals, named by the trace's events. */
+static void put_threads(pa_sbuf_t *o, const pa_trace_t *t)
+{
+    const struct pa_sampling *sm = pa_trace_sampling(t);
+    pa_sbuf_puts(o, "\"threads\": [");
+    pa_spin_lock(&lock);
+    for (size_t i = 0; i < n_threads; i++) {
+        const thread_stat_t *th = &threads[i];
+        const struct pa_thread *info = pa_trace_thread(t, th->serial);
+        pa_sbuf_printf(o, "%s{\"tid\": %d, \"name\": ", i ? ", " : "", th->tid);
+        pa_json_strz(o, info ? info->name : NULL);
+        pa_sbuf_printf(o, ", \"samples\": %llu, \"counters\": {", (unsigned long long)th->samples);
+        for (size_t k = 0; sm && sm->present && k < sm->n && k < 8; k++) {
+            pa_sbuf_puts(o, k ? ", " : "");
+            pa_json_key(o, sm->ev[k].name);
+            pa_sbuf_printf(o, "%llu", (unsigned long long)th->values[k]);
+        }
+        pa_sbuf_puts(o, "}}");
+    }
+    pa_spin_unlock(&lock);
+    pa_sbuf_puts(o, "]");
+}
+
 int pa_stats_json(pa_sbuf_t *out, int paused, uint64_t call_events, uint64_t lost)
 {
     pa_trace_t *t = pa_report_own_tables();
@@ -200,6 +253,8 @@ int pa_stats_json(pa_sbuf_t *out, int paused, uint64_t call_events, uint64_t los
         put_functions(out, t, copy, n);
     else
         pa_sbuf_puts(out, "\"top_functions\": [], \"counted\": []");
+    pa_sbuf_puts(out, ", ");
+    put_threads(out, t);
     pa_sbuf_puts(out, ", ");
     put_allocations(out, t);
     pa_sbuf_puts(out, "}");

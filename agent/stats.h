@@ -6,9 +6,9 @@
 
 #include "sbuf.h"
 
-/* A CPU sample whose innermost Python frame is fn (0: none), worth leader_value of
- * the sampling event. */
-void pa_stats_sample(uint32_t fn, uint64_t leader_value);
+/* A CPU sample of thread serial/tid whose innermost Python frame is fn (0: none),
+ * with its n counter deltas (the first: the sampling event's). */
+void pa_stats_sample(uint32_t serial, int tid, uint32_t fn, const uint64_t *vals, int n);
 
 /* A counted call of fn that lasted duration_ns. */
 void pa_stats_counted(uint32_t fn, uint64_t duration_ns);
