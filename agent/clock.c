@@ -37,22 +37,34 @@ static int invariant_tsc(void)
     return strstr(buf, " constant_tsc") && strstr(buf, " nonstop_tsc");
 }
 
-static anchor_t take(void)
+/* The TSC read sits between two clock readings: its time is their midpoint. A pair
+ * more than a few microseconds apart was interrupted (preempted, on a busy machine)
+ * and says nothing precise: it is taken again. */
+#define TAKE_SPREAD_NS 4000
+
+static int take(anchor_t *out)
 {
-    /* The TSC read sits between two clock readings: its time is their midpoint. */
-    uint64_t a = pa_now_ns(), t = __rdtsc(), b = pa_now_ns();
-    return (anchor_t){ t, a + (b - a) / 2 };
+    for (int tries = 0; tries < 50; tries++) {
+        uint64_t a = pa_now_ns(), t = __rdtsc(), b = pa_now_ns();
+        if (b - a <= TAKE_SPREAD_NS) {
+            *out = (anchor_t){ t, a + (b - a) / 2 };
+            return 0;
+        }
+    }
+    return -1;
 }
 
 void pa_clock_init(void)
 {
     if (!invariant_tsc())
         return;
-    origin = take();
     anchor_t end;
+    if (take(&origin) != 0)
+        return;
     do
-        end = take();
-    while (end.ns - origin.ns < 1000000);
+        if (take(&end) != 0)
+            return;
+    while (end.ns - origin.ns < 2000000);
     if (end.tsc <= origin.tsc)
         return;
     mult = (uint64_t)(((unsigned __int128)(end.ns - origin.ns) << 32) / (end.tsc - origin.tsc));
@@ -63,9 +75,9 @@ void pa_clock_init(void)
 
 void pa_clock_anchor(void)
 {
-    if (!use_tsc)
+    anchor_t now;
+    if (!use_tsc || take(&now) != 0)
         return;
-    anchor_t now = take();
     if (now.tsc > origin.tsc + 1000000000ull) /* a long baseline: a better rate */
         mult = (uint64_t)(((unsigned __int128)(now.ns - origin.ns) << 32) / (now.tsc - origin.tsc));
     int next = !atomic_load(&which);

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-/* Calibrates against CLOCK_MONOTONIC (about a millisecond) when the CPU has an
+/* Calibrates against CLOCK_MONOTONIC (about two milliseconds) when the CPU has an
  * invariant TSC; otherwise every reading is a clock_gettime. Ordinary context. */
 void pa_clock_init(void);
 

@@ -426,7 +426,7 @@ def sampling_splits_cpu_three_to_one():
         share = 100.0 * alpha / (alpha + beta)
         assert abs(share - 75.0) <= 5.0, "spin_alpha has %.1f%% of alpha+beta, expected 75 +- 5" % share
         assert ev["functions"][0]["function"] == "spin_alpha", ev["functions"][:3]
-        assert fns["spin_alpha"]["file"].endswith("split.py") and fns["spin_alpha"]["line"] == 8
+        assert fns["spin_alpha"]["file"].endswith("split.py") and fns["spin_alpha"]["line"] == 9
         # Each thread by its Python name: all of its samples in its own function.
         for name, fn in (("alpha", "spin_alpha"), ("beta", "spin_beta")):
             top = task_clock(report_json(trace, "--thread", name))["functions"][0]

@@ -1,6 +1,7 @@
 """Victim: two functions doing 3:1 of the same work, each on its own named thread.
-The threads run one after the other so that GIL contention does not skew the CPU
-time each one gets (the work ratio is then the CPU-time ratio)."""
+The threads take turns (alpha 3 units, then beta 1 unit, round after round), so GIL
+contention cannot skew their CPU time and both see the same machine over time: the
+work ratio is then the CPU-time ratio, even on a busy machine."""
 import sys
 import threading
 
@@ -19,10 +20,23 @@ def spin_beta(n):
     return s
 
 
-def main(n):
-    for name, fn, work in (("alpha", spin_alpha, 3 * n), ("beta", spin_beta, n)):
-        t = threading.Thread(target=fn, args=(work,), name=name)
+def take_turns(fn, work, mine, theirs, rounds):
+    for _ in range(rounds):
+        mine.wait()
+        mine.clear()
+        fn(work)
+        theirs.set()
+
+
+def main(n, rounds=40):
+    alpha_turn, beta_turn = threading.Event(), threading.Event()
+    unit = max(1, n // rounds)
+    threads = [threading.Thread(target=take_turns, args=(spin_alpha, 3 * unit, alpha_turn, beta_turn, rounds), name="alpha"),
+               threading.Thread(target=take_turns, args=(spin_beta, unit, beta_turn, alpha_turn, rounds), name="beta")]
+    for t in threads:
         t.start()
+    alpha_turn.set()
+    for t in threads:
         t.join()
     print("split done")
 
