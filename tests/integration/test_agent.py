@@ -417,23 +417,25 @@ def task_clock(rep):
 @test
 def sampling_splits_cpu_three_to_one():
     with tempfile.TemporaryDirectory() as d:
-        r = run([ARGS.python, os.path.join(VICTIMS, "split.py"), "2000000"], d, PYAGENT_LEAK_REPORT="off")
-        assert r.returncode == 0 and r.stdout == "split done\n", r
+        r = run([ARGS.python, os.path.join(VICTIMS, "split.py"), "2000000", "--cpu"], d, PYAGENT_LEAK_REPORT="off")
+        assert r.returncode == 0 and r.stdout.startswith("split done\n"), r
+        cpu_alpha, cpu_beta = (float(x) for x in r.stdout.split()[-2:])
+        truth = 100.0 * cpu_alpha / (cpu_alpha + cpu_beta)  # what the threads measured themselves
         trace = only_trace(d)
         ev = task_clock(report_json(trace))
         fns = by_function(ev)
         alpha, beta = fns["spin_alpha"]["self"], fns["spin_beta"]["self"]
         share = 100.0 * alpha / (alpha + beta)
-        assert abs(share - 75.0) <= 5.0, "spin_alpha has %.1f%% of alpha+beta, expected 75 +- 5" % share
+        assert abs(share - truth) <= 5.0, "spin_alpha has %.1f%% of alpha+beta, measured %.1f%%" % (share, truth)
+        assert abs(truth - 75.0) <= 15.0, "3:1 work took %.1f%% : the machine is too busy to say" % truth
         assert ev["functions"][0]["function"] == "spin_alpha", ev["functions"][:3]
-        assert fns["spin_alpha"]["file"].endswith("split.py") and fns["spin_alpha"]["line"] == 9
+        assert fns["spin_alpha"]["file"].endswith("split.py") and fns["spin_alpha"]["line"] == 13
         # Each thread by its Python name: all of its samples in its own function.
         for name, fn in (("alpha", "spin_alpha"), ("beta", "spin_beta")):
             top = task_clock(report_json(trace, "--thread", name))["functions"][0]
             assert top["function"] == fn, (name, top)
         folded = cli("flamegraph", trace, "--folded").stdout.splitlines()
-        assert any(l.split(" ")[0].endswith("spin_alpha (split.py:11)") or "spin_alpha (split.py:" in l
-                   for l in folded), folded[:5]
+        assert any("spin_alpha (split.py:" in l for l in folded), folded[:5]
 
 
 @test
