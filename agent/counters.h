@@ -30,6 +30,11 @@ typedef struct pa_event_set {
  * @return 0, or -1 with a message naming the offending event in err. */
 int pa_events_encode(const char *list, pa_event_set_t *out, char *err, size_t errlen);
 
+/* The same for the generic names of the default sets (cycles, instructions,
+ * cache-misses, branch-misses, task-clock, page-faults, context-switches) without
+ * libpfm4. @return 0, or -1 for any other name. */
+int pa_events_encode_generic(const char *list, pa_event_set_t *out);
+
 /* Whether the kernel lets this thread count with every event of the set: only a
  * successful perf_event_open counts (on VMs hardware events encode but fail with
  * ENOENT). @return 0, or the errno of the first event that failed, named in why. */

@@ -167,6 +167,10 @@ static int native_frames(pa_smp_t *s, uintptr_t pc, int in_agent)
 {
     if (!pa_cfg.native_depth)
         return 0;
+    /* Running the interpreter itself (PYAGENT_NATIVE=auto): the Python frames say
+     * where; its own machinery would only cost unwinding and symbol lookups. */
+    if (pa_cfg.native_mode == PA_NATIVE_AUTO && pa_py_in_interpreter((const void *)pc))
+        return 0;
     /* Inside a hook the thread may be in libunwind already: the address alone. */
     if (in_agent) {
         s->ips[0] = pc;
