@@ -195,3 +195,17 @@ uint64_t pa_calls_events(void)
         n += c->events;
     return n;
 }
+
+void pa_calls_fork_child(void)
+{
+    /* The parent's buffered calls are the parent's to write; the child's trace starts
+     * afresh and its frames still open at the fork are not in it (their exits are
+     * skipped like those of frames entered before tracing began). */
+    for (pa_calls_t *c = all; c; c = c->next) {
+        pa_mem_free(c->buf);
+        c->buf = NULL;
+        c->len = 0;
+        c->depth = 0;
+        c->events = 0;
+    }
+}

@@ -24,6 +24,9 @@ void pa_calls_exit(pa_thread_t *t, unsigned kind);
  * down to one thread running Python: exit). */
 void pa_calls_flush_all(void);
 
+/* fork child: the parent's buffers dropped. */
+void pa_calls_fork_child(void);
+
 /* Call events recorded so far (all threads). */
 uint64_t pa_calls_events(void);
 

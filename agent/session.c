@@ -293,5 +293,6 @@ void pa_session_fork_child(void)
     pa_writer_fork_child();
     process_identity();
     pa_heap_set_inherited_before(start_mono);
+    pa_calls_fork_child();
     pa_sampler_fork_child();
 }
