@@ -15,11 +15,17 @@
 /* 16 bytes per function: libpython has about 10,000 of them. */
 typedef struct sym { uint64_t start; uint32_t size, name; } sym_t;
 
+#define NAME_CACHE 512
+
 typedef struct file {
     char *path;
     sym_t *syms; /* sorted by start, one per start; NULL: nothing usable in this file */
     size_t n;
-    char *names; /* the .strtab, plus a NUL after its end */
+    /* The string table stays in the file: reading all of it (a megabyte for
+     * libpython) costs hundreds of page faults, each a hypervisor exit on these VMs,
+     * for the few dozen names a process needs. Names read are kept. */
+    uint64_t str_off, str_size;
+    struct { uint32_t name; char *text; } cache[NAME_CACHE];
 } file_t;
 
 static file_t files[PA_SYMTAB_FILES];
@@ -158,12 +164,11 @@ static int load(file_t *f)
         tab->sh_offset > fsize || tab->sh_size > fsize - tab->sh_offset)
         goto fail; /* checked whole here: per-block offsets below cannot wrap */
     const Elf64_Shdr *str = &sh[tab->sh_link];
-    if (str->sh_type != SHT_STRTAB || !str->sh_size || str->sh_size > UINT32_MAX)
+    if (str->sh_type != SHT_STRTAB || !str->sh_size || str->sh_size > UINT32_MAX ||
+        str->sh_offset > fsize || str->sh_size > fsize - str->sh_offset)
         goto fail;
-    f->names = pa_mem_alloc(str->sh_size + 1);
-    if (!f->names || read_at(fd, f->names, str->sh_size, str->sh_offset, fsize) != 0)
-        goto fail;
-    f->names[str->sh_size] = 0; /* a name that runs off the end stops here */
+    f->str_off = str->sh_offset;
+    f->str_size = str->sh_size;
     if (read_syms(f, fd, tab, fsize, str->sh_size) != 0)
         goto fail;
     pa_mem_free(sh);
@@ -172,9 +177,7 @@ static int load(file_t *f)
 fail:
     pa_mem_free(sh);
     pa_mem_free(f->syms);
-    pa_mem_free(f->names);
     f->syms = NULL;
-    f->names = NULL;
     f->n = 0;
     close(fd);
     return -1;
@@ -188,12 +191,47 @@ static file_t *find(const char *path)
     if (nfiles == PA_SYMTAB_FILES)
         return NULL;
     file_t *f = &files[nfiles];
-    *f = (file_t){ pa_mem_strdup(path), NULL, 0, NULL };
+    memset(f, 0, sizeof *f);
+    f->path = pa_mem_strdup(path);
     if (!f->path)
         return NULL;
     nfiles++;
     load(f); /* a failure stays cached as an empty file */
     return f;
+}
+
+/* A name from the file's string table, read once (at most 1 KiB of it: C++ names
+ * can be long, function names that long are cut). */
+static char *read_name(const file_t *f, uint32_t off)
+{
+    char buf[1024];
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    uint64_t want = f->str_size - off < sizeof buf - 1 ? f->str_size - off : sizeof buf - 1;
+    int ok = fstat(fd, &st) == 0 && off < f->str_size &&
+             read_at(fd, buf, want, f->str_off + off, (uint64_t)st.st_size) == 0;
+    close(fd);
+    if (!ok)
+        return NULL;
+    buf[want] = 0;
+    return pa_mem_strdup(buf);
+}
+
+static const char *name_of(file_t *f, uint32_t off)
+{
+    unsigned h = (off * 2654435761u) % NAME_CACHE;
+    for (unsigned probe = 0; probe < NAME_CACHE; probe++, h = (h + 1) % NAME_CACHE) {
+        if (f->cache[h].text && f->cache[h].name == off)
+            return f->cache[h].text;
+        if (!f->cache[h].text) {
+            f->cache[h].text = read_name(f, off);
+            f->cache[h].name = off;
+            return f->cache[h].text;
+        }
+    }
+    return read_name(f, off); /* cache full: kept by the caller's copy only (leaks a little) */
 }
 
 int pa_symtab_lookup(const char *path, uintptr_t vaddr, const char **name, uintptr_t *start)
@@ -212,7 +250,8 @@ int pa_symtab_lookup(const char *path, uintptr_t vaddr, const char **name, uintp
     const sym_t *s = &f->syms[lo];
     if (vaddr - s->start >= s->size)
         return 0;
-    *name = f->names + s->name;
+    if (!(*name = name_of(f, s->name)))
+        return 0;
     *start = (uintptr_t)s->start;
     return 1;
 }
@@ -222,7 +261,8 @@ void pa_symtab_clear(void)
     for (size_t i = 0; i < nfiles; i++) {
         pa_mem_free(files[i].path);
         pa_mem_free(files[i].syms);
-        pa_mem_free(files[i].names);
+        for (unsigned k = 0; k < NAME_CACHE; k++)
+            pa_mem_free(files[i].cache[k].text);
     }
     nfiles = 0;
 }
