@@ -76,6 +76,11 @@ CONFIGS = {
     "alloc-off": ("agent", {"PYAGENT_ALLOC": "off"}),
     # Sampling set up but (almost) never firing: its fixed cost.
     "freq-10": ("agent", {"PYAGENT_FREQ": "10"}),
+    # Issue 4: trace mode (every call, with the default sampling and leak tracking),
+    # against cProfile writing its profile (python -m cProfile -o FILE).
+    "trace": ("agent", {"PYAGENT_MODE": "trace"}),
+    "trace-only": ("agent", {"PYAGENT_MODE": "trace", "PYAGENT_ALLOC": "off", "PYAGENT_EVENTS": "off"}),
+    "cprofile": ("cprofile", {}),
 }
 DEFAULT_CONFIGS = ["baseline", "pyagent", "pymalloc", "native-full", "heaptrack"]
 
@@ -125,6 +130,8 @@ def command_for(config, python, argv, agent, workdir, perf_ev=None):
                ["-o", os.path.join(workdir, "perf.data"), "--"] + cmd)
     elif kind == "austin":
         cmd = [AUSTIN, "-o", os.path.join(workdir, "austin.out")] + cmd
+    elif kind == "cprofile":
+        cmd = [python, "-m", "cProfile", "-o", os.path.join(workdir, "cprofile.out")] + argv
     return cmd, env
 
 
