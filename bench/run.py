@@ -131,7 +131,11 @@ def command_for(config, python, argv, agent, workdir, perf_ev=None):
     elif kind == "austin":
         cmd = [AUSTIN, "-o", os.path.join(workdir, "austin.out")] + cmd
     elif kind == "cprofile":
-        cmd = [python, "-m", "cProfile", "-o", os.path.join(workdir, "cprofile.out")] + argv
+        out = os.path.join(workdir, "cprofile.out")
+        if argv[:1] == ["-c"]:  # the start-up run: `-m cProfile` takes a file, not -c
+            cmd = [python, "-c", "import cProfile, sys; cProfile.run(sys.argv[1], sys.argv[2])", argv[1], out]
+        else:
+            cmd = [python, "-m", "cProfile", "-o", out] + argv
     return cmd, env
 
 
