@@ -162,28 +162,18 @@ static size_t count_below(const uint64_t *v, size_t n, uint64_t x)
     return lo;
 }
 
-/* a + (b - a) * num / den without overflow (b >= a, num <= den, den > 0). */
-static uint64_t lerp(uint64_t a, uint64_t b, uint64_t num, uint64_t den)
-{
-    return a + (uint64_t)((unsigned __int128)(b - a) * num / den);
-}
-
-/* The thread's cumulative count of event e at time x. */
+/* The thread's count of event e up to time x: the sum of the deltas of its samples
+ * taken at or before x. A sample's delta is credited to the moment it was taken, as a
+ * profiler credits it to the stack it saw: a call that only sleeps between two samples
+ * gets no CPU time, where spreading each delta evenly over wall time would have
+ * handed it the CPU the thread spent after it. Below the sampling period this is
+ * quantised (a call gets a whole period or nothing); over many calls it averages out. */
 static uint64_t cum_at(const struct pa_deltas *d, const struct run *r, size_t e, uint64_t x)
 {
     const struct pa_deltas_priv *p = d->priv;
     const uint64_t *st = p->st + r->first;
     size_t ne = d->nevents, k = count_below(st, r->n, x + (x < UINT64_MAX)); /* samples at <= x */
-    const uint64_t *cum = p->cum + r->first * ne;
-    if (k == 0) { /* before the first sample */
-        if (r->anchor == UINT64_MAX || x <= r->anchor)
-            return 0;
-        return lerp(0, cum[e], x - r->anchor, st[0] - r->anchor);
-    }
-    if (k == r->n)
-        return cum[(k - 1) * ne + e];
-    uint64_t lo = cum[(k - 1) * ne + e], hi = cum[k * ne + e];
-    return hi < lo ? lo : lerp(lo, hi, x - st[k - 1], st[k] - st[k - 1]);
+    return k ? p->cum[(r->first + k - 1) * ne + e] : 0;
 }
 
 void pa_deltas_get(const struct pa_deltas *d, uint64_t serial, uint64_t start, uint64_t end, struct pa_delta *out)

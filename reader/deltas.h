@@ -1,6 +1,6 @@
 /* deltas.h — what a time span of one thread cost: allocations (exact: the thread's
- * ALLOC events in [start, end)) and sampled counters (an estimate: each thread's
- * cumulative counter values at its samples, interpolated linearly at start and end). */
+ * ALLOC events in [start, end)) and sampled counters (the deltas of the thread's
+ * samples taken in (start, end], as a profiler credits a sample to what it saw). */
 #ifndef PA_DELTAS_H
 #define PA_DELTAS_H
 

@@ -212,24 +212,48 @@ static void test_calls_deltas(void **state)
     assert_int_equal(d.cpu, 0);
     assert_string_equal(d.names[1], "instructions");
     assert_true(d.have_alloc);
-    /* First request [200, 400]: cumulative task-clock 100000 at 150, 400000 at 450. */
+    /* Thread 1's samples (task-clock ns, instructions): 150 (100000, 1000), 450 (300000,
+     * 3000), 900 (400000, 4000). A span (start, end] gets exactly the deltas of the samples
+     * taken in it; a span containing none gets 0 (no interpolation between samples). */
+    /* First request [200, 400]: no sample in (200, 400] -> 0. */
     pa_deltas_get(&d, 1, US(200), US(400), &x);
     assert_true(x.have_samples);
-    assert_int_equal(x.v[0], 350000 - 150000);
-    assert_int_equal(x.v[1], 3500 - 1500);
+    assert_int_equal(x.v[0], 0);
+    assert_int_equal(x.v[1], 0);
     assert_int_equal(x.alloc_bytes, 64); /* [200, 400): not the block at 400 */
     assert_int_equal(x.alloc_count, 1);
-    /* main [100, 1000]: from the thread's start (50, value 0) to flat after 900. */
+    /* main [100, 1000]: the samples at 150, 450 and 900. */
     pa_deltas_get(&d, 1, US(100), US(1000), &x);
-    assert_int_equal(x.v[0], 800000 - 50000);
+    assert_int_equal(x.v[0], 100000 + 300000 + 400000);
+    assert_int_equal(x.v[1], 1000 + 3000 + 4000);
     assert_int_equal(x.alloc_bytes, 112);
     assert_int_equal(x.alloc_count, 3);
-    /* Second request [500, 700]: between 450 (400000) and 900 (800000), floored. */
+    /* Second request [500, 700]: no sample in (500, 700] -> 0 (the 400000 ns of the sample
+     * at 900 stay with it, not spread back over the wall time since 450). */
     pa_deltas_get(&d, 1, US(500), US(700), &x);
-    assert_int_equal(x.v[0], 622222 - 444444);
+    assert_int_equal(x.v[0], 0);
+    assert_int_equal(x.v[1], 0);
     assert_int_equal(x.alloc_count, 0);
-    /* After the last sample the counters are flat; a thread without samples has none. */
+    /* The bounds: a sample at the start is not in the span, one at the end is.
+     * (450, 900] holds only the sample at 900; (449, 450] only the one at 450. */
+    pa_deltas_get(&d, 1, US(450), US(900), &x);
+    assert_int_equal(x.v[0], 400000);
+    assert_int_equal(x.v[1], 4000);
+    pa_deltas_get(&d, 1, US(449), US(450), &x);
+    assert_int_equal(x.v[0], 300000);
+    assert_int_equal(x.v[1], 3000);
+    pa_deltas_get(&d, 1, US(450), US(450), &x);
+    assert_int_equal(x.v[0], 0);
+    /* From the thread's start (50) to just before its first sample: nothing is credited
+     * (no ramp from the thread's start); up to the sample at 150 it gets that sample. */
+    pa_deltas_get(&d, 1, US(50), US(149), &x);
+    assert_int_equal(x.v[0], 0);
+    pa_deltas_get(&d, 1, US(50), US(150), &x);
+    assert_int_equal(x.v[0], 100000);
+    assert_int_equal(x.v[1], 1000);
+    /* After the last sample (900) nothing is taken; a thread without samples has none. */
     pa_deltas_get(&d, 1, US(950), US(1000), &x);
+    assert_true(x.have_samples);
     assert_int_equal(x.v[0], 0);
     pa_deltas_get(&d, 2, US(120), US(180), &x);
     assert_false(x.have_samples);

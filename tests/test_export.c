@@ -114,12 +114,17 @@ static void test_export_chrome(void **state)
               "{\"name\": \"worker\"}}");
     expect(s, "{\"ph\": \"M\", \"pid\": 4242, \"tid\": 2147483649, \"ts\": 0.000, \"name\": \"thread_name\", "
               "\"args\": {\"name\": \"MainThread regions\"}}");
+    /* Sampled deltas are those of the thread's samples taken in (start, end]: MainThread's
+     * are at 150 (100000 ns, 1000 instructions), 450 (300000, 3000), 900 (400000, 4000) us.
+     * The first request [200, 400] holds none: 0. */
     expect(s, "\n{\"ph\": \"X\", \"pid\": 4242, \"tid\": 100, \"ts\": 200.000, \"dur\": 200.000, \"cat\": \"python\", "
               "\"name\": \"handle_request\", \"args\": {\"file\": \"/abs/server.py\", \"line\": 10, \"depth\": 1, "
-              "\"exit\": \"return\", \"cpu_ns\": 200000, \"instructions\": 2000, \"alloc_bytes\": 64, "
+              "\"exit\": \"return\", \"cpu_ns\": 0, \"instructions\": 0, \"alloc_bytes\": 64, "
               "\"alloc_count\": 1}},\n");
+    /* main [100, 1000] holds all three samples. */
     expect(s, "\"ts\": 100.000, \"dur\": 900.000, \"cat\": \"python\", \"name\": \"main\", \"args\": {\"file\": "
-              "\"/abs/server.py\", \"line\": 1, \"depth\": 0, \"exit\": \"unfinished\", \"unfinished\": true,");
+              "\"/abs/server.py\", \"line\": 1, \"depth\": 0, \"exit\": \"unfinished\", \"unfinished\": true, "
+              "\"cpu_ns\": 800000, \"instructions\": 8000,");
     expect(s, "\"ts\": 310.000, \"dur\": 10.000, \"cat\": \"c\", \"name\": \"builtins.len\", \"args\": {\"file\": null,");
     expect(s, "\"ts\": 600.000, \"dur\": 50.000, \"cat\": \"python\", \"name\": \"gen\", \"args\": {\"file\": "
               "\"/abs/server.py\", \"line\": 30, \"depth\": 2, \"exit\": \"exception\", \"resumed\": true,");

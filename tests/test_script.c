@@ -85,34 +85,41 @@ static void test_script_json_lines(void **state)
     const char *s = render(&r, &o, 0);
     expect_json_lines(s);
     assert_int_equal(count_lines(s), 16);
+    /* Sampled deltas: the thread's samples taken in (start, end], here those of MainThread at
+     * 150 (100000 ns, 1000 instructions), 450 (300000, 3000) and 900 (400000, 4000) us.
+     * main [100, 1000] holds all three: 800000 ns, 8000 instructions. */
     assert_true(strncmp(s, "{\"type\": \"call\", \"function\": \"main\", \"file\": \"/abs/server.py\", \"line\": 1, "
                            "\"thread\": \"MainThread\", \"tid\": 100, \"start_ns\": 100000, \"duration_ns\": 900000, "
-                           "\"depth\": 0, \"exit\": null, \"unfinished\": true, \"cpu_ns\": 750000, \"instructions\": "
-                           "7500, \"alloc_bytes\": 112, \"alloc_count\": 3}\n", 250) == 0);
+                           "\"depth\": 0, \"exit\": null, \"unfinished\": true, \"cpu_ns\": 800000, \"instructions\": "
+                           "8000, \"alloc_bytes\": 112, \"alloc_count\": 3}\n", 250) == 0);
+    /* The first request [200, 400] holds no sample: 0, not a share of the one at 450. */
     expect(s, "\n{\"type\": \"call\", \"function\": \"handle_request\", \"file\": \"/abs/server.py\", \"line\": 10, "
               "\"thread\": \"MainThread\", \"tid\": 100, \"start_ns\": 200000, \"duration_ns\": 200000, \"depth\": 1, "
-              "\"exit\": \"return\", \"cpu_ns\": 200000, \"instructions\": 2000, \"alloc_bytes\": 64, "
+              "\"exit\": \"return\", \"cpu_ns\": 0, \"instructions\": 0, \"alloc_bytes\": 64, "
               "\"alloc_count\": 1}\n");
     /* No samples on the worker: no CPU fields. */
     expect(s, "\n{\"type\": \"call\", \"function\": \"handle_request\", \"file\": \"/abs/server.py\", \"line\": 10, "
               "\"thread\": \"worker\", \"tid\": 200, \"start_ns\": 120000, \"duration_ns\": 60000, \"depth\": 0, "
               "\"exit\": \"return\", \"alloc_bytes\": 0, \"alloc_count\": 0}\n");
     expect(s, "{\"type\": \"call\", \"function\": \"builtins.len\", \"file\": null, \"line\": 0,");
+    /* gen [550, 560] and [600, 650]: no sample in either, 0. */
     expect(s, "\"function\": \"gen\", \"file\": \"/abs/server.py\", \"line\": 30, \"thread\": \"MainThread\", "
               "\"tid\": 100, \"start_ns\": 550000, \"duration_ns\": 10000, \"depth\": 2, \"exit\": \"yield\", "
-              "\"cpu_ns\": 8889,");
+              "\"cpu_ns\": 0, \"instructions\": 0,");
     expect(s, "\"start_ns\": 600000, \"duration_ns\": 50000, \"depth\": 2, \"exit\": \"exception\", \"resumed\": true, "
-              "\"cpu_ns\": 44444,");
+              "\"cpu_ns\": 0, \"instructions\": 0,");
     expect(s, "\n{\"type\": \"mark\", \"name\": \"request-done\", \"thread\": \"MainThread\", \"tid\": 100, "
               "\"t_ns\": 350000, \"fields\": {\"id\": 7}}\n");
     expect(s, "\n{\"type\": \"counter\", \"name\": \"queue\", \"thread\": \"MainThread\", \"tid\": 100, "
               "\"t_ns\": 360000, \"value\": 3}\n");
     expect(s, "\"name\": \"load\", \"thread\": \"MainThread\", \"tid\": 100, \"t_ns\": 370000, \"value\": 0.5}\n");
+    /* Region db [220, 380]: no sample, 0; outer [210, 1000 (unfinished)]: 450 and 900. */
     expect(s, "\n{\"type\": \"region\", \"name\": \"db\", \"thread\": \"MainThread\", \"tid\": 100, "
-              "\"start_ns\": 220000, \"duration_ns\": 160000, \"cpu_ns\": 160000, \"instructions\": 1600, "
+              "\"start_ns\": 220000, \"duration_ns\": 160000, \"cpu_ns\": 0, \"instructions\": 0, "
               "\"alloc_bytes\": 64, \"alloc_count\": 1}\n");
     expect(s, "{\"type\": \"region\", \"name\": \"outer\", \"thread\": \"MainThread\", \"tid\": 100, "
-              "\"start_ns\": 210000, \"duration_ns\": 790000, \"unfinished\": true,");
+              "\"start_ns\": 210000, \"duration_ns\": 790000, \"unfinished\": true, \"cpu_ns\": 700000, "
+              "\"instructions\": 7000,");
     expect(s, "\n{\"type\": \"toggle\", \"state\": \"paused\", \"cause\": \"api\", \"thread\": \"MainThread\", "
               "\"tid\": 100, \"t_ns\": 800000}\n{\"type\": \"toggle\", \"state\": \"resumed\", \"cause\": "
               "\"signal\",");
@@ -125,17 +132,20 @@ static void test_script_text(void **state)
     struct run r;
     struct pa_script_opts o = { .max_depth = -1 };
     const char *s = render(&r, &o, 0);
+    /* CPU: the samples at 150 (100 us), 450 (300 us) and 900 (400 us) taken inside each
+     * span: main [100, 1000] all three, outer [210, 1000] 450 and 900, the first request
+     * [200, 400] and len [310, 320] none. */
     expect(s, "# pyagent script: pid 4242 (python3 server.py); time in seconds since the process started\n"
               "#             TIME THREAD         DURATION          CPU          ALLOC FUNCTION                  "
               "               FILE\n"
-              "       0.000100000 MainThread   900.000 us   750.000 us          112 B main [unfinished]         "
+              "       0.000100000 MainThread   900.000 us   800.000 us          112 B main [unfinished]         "
               "               /abs/server.py:1\n"
               "       0.000120000 worker        60.000 us            -            0 B handle_request            "
               "               /abs/server.py:10\n");
-    expect(s, "\n       0.000200000 MainThread   200.000 us   200.000 us           64 B   handle_request       "
+    expect(s, "\n       0.000200000 MainThread   200.000 us         0 ns           64 B   handle_request       "
               "                  /abs/server.py:10\n"
-              "       0.000210000 MainThread   790.000 us   640.000 us          112 B     [region] outer [unfinished]\n");
-    expect(s, "\n       0.000310000 MainThread    10.000 us    10.000 us            0 B     builtins.len\n"
+              "       0.000210000 MainThread   790.000 us   700.000 us          112 B     [region] outer [unfinished]\n");
+    expect(s, "\n       0.000310000 MainThread    10.000 us         0 ns            0 B     builtins.len\n"
               "       0.000350000 MainThread                                              [mark] request-done {\"id\": 7}\n"
               "       0.000360000 MainThread                                              [counter] queue = 3\n");
     expect(s, "  handle_request [exception]             /abs/server.py:10\n");
@@ -214,8 +224,9 @@ static void test_script_bad_options(void **state)
     assert_string_equal(pa_sbuf_cstr(&r.err), "unknown field \"bogus\"; fields: " PA_SCRIPT_FIELDS "\n");
     done(&r);
     o = (struct pa_script_opts){ .fields = "instructions,cpu,alloc,time", .max_depth = -1 };
+    /* main [100, 1000]: the samples at 150, 450 and 900 (1000 + 3000 + 4000 instructions). */
     expect(render(&r, &o, 0), "#   instructions          CPU          ALLOC             TIME\n"
-                              "           7,500   750.000 us          112 B      0.000100000\n");
+                              "           8,000   800.000 us          112 B      0.000100000\n");
     done(&r);
     o = (struct pa_script_opts){ .thread = "nobody", .max_depth = -1 };
     render(&r, &o, -2);
