@@ -10,7 +10,6 @@
 /* One thread's points in a series: [first, first + n). */
 struct run {
     size_t first, n;
-    uint64_t anchor; /* samples: the thread's start when before its first sample, else UINT64_MAX */
 };
 
 struct pa_deltas_priv {
@@ -66,8 +65,7 @@ static int index_samples(const pa_trace_t *t, struct pa_deltas *d)
     for (size_t i = 0; i < n; i++) {
         int first = i == 0 || s[i].serial != s[i - 1].serial; /* sorted by thread, then time */
         if (first) {
-            const struct pa_thread *th = pa_trace_thread(t, s[i].serial);
-            struct run r = { i, 0, th && th->start_ns < s[i].t ? th->start_ns : UINT64_MAX };
+            struct run r = { i, 0 };
             if (add_run(&x->srun, &x->sruns, &x->nsruns, &x->sruns_cap, s[i].serial, r) < 0)
                 return -1;
         }
@@ -98,7 +96,7 @@ static int index_allocs(const pa_trace_t *t, struct pa_deltas *d)
     /* Run j's n + 1 sums start at ab[first + j]; calloc made the first of each 0. */
     for (size_t i = 0; d->have_alloc && rc == 0 && i < n; i++) {
         if ((i == 0 || a[i].serial != a[i - 1].serial) &&
-            (rc = add_run(&x->arun, &x->aruns, &x->naruns, &x->aruns_cap, a[i].serial, (struct run){ i, 0, 0 })) < 0)
+            (rc = add_run(&x->arun, &x->aruns, &x->naruns, &x->aruns_cap, a[i].serial, (struct run){ i, 0 })) < 0)
             break;
         struct run *r = &x->aruns[x->naruns - 1];
         size_t at = r->first + (x->naruns - 1) + r->n;

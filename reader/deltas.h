@@ -31,9 +31,8 @@ struct pa_delta {
 int pa_deltas_build(const pa_trace_t *t, struct pa_deltas *d);
 void pa_deltas_free(struct pa_deltas *d);
 
-/* The deltas of thread serial over [start, end]. Before a thread's first sample its
- * counters rise linearly from 0 at the thread's start (when known and earlier); after its
- * last sample they are taken as flat, so the estimate is 0 there. */
+/* The deltas of thread serial over [start, end]: its allocations in [start, end), and
+ * the sample deltas of its samples taken in (start, end]. */
 void pa_deltas_get(const struct pa_deltas *d, uint64_t serial, uint64_t start, uint64_t end, struct pa_delta *out);
 
 #endif
