@@ -678,18 +678,17 @@ void pa_sampler_thread_end(pa_thread_t *t)
     release_slot(s);
 }
 
+/* Disarmed, not closed: another thread may be in its handler right now, and a
+ * program that closed descriptors may have reused the numbers. */
 void pa_sampler_stop(void)
 {
-    if (!atomic_exchange(&running, 0))
-        return;
     int n = atomic_load(&table_n);
+    int was_running = atomic_exchange(&running, 0);
     for (int i = 0; i < n; i++) {
         pa_smp_t *s = atomic_load(&table[i]);
         if (!atomic_load(&s->tid))
             continue;
-        atomic_store(&s->active, 0);
-        /* Disarmed, not closed: another thread may be in its handler right now. */
-        if (s->fds[lead[0]] >= 0)
+        if (was_running && atomic_exchange(&s->active, 0) && s->fds[lead[0]] >= 0)
             ioctl(s->fds[lead[0]], PERF_EVENT_IOC_DISABLE, 0);
         drain(s, 1);
     }

@@ -26,7 +26,8 @@ void pa_sampler_poll(pa_thread_t *t);
 /* Every thread's waiting samples (the writer, before a flush). */
 void pa_sampler_drain_all(void);
 
-/* Exit: counters stopped, last samples drained. */
+/* Program end (before the interpreter finalises: its thread states are freed then,
+ * and a sample must not walk them) and exit: counters stopped, samples drained. */
 void pa_sampler_stop(void);
 
 /* Samples lost because a ring was full; threads whose counters opened. */

@@ -159,6 +159,7 @@ void pa_session_program_end(void)
     pa_in_agent = 1;
     uint64_t bytes, count;
     pa_heap_mark_program_end(&bytes, &count);
+    pa_sampler_stop();
     atomic_store(&pa_phase_flags, PA_BLK_SHUTDOWN);
     append_checkpoint(PA_CP_PROGRAM_END, bytes, count);
     pa_in_agent = guard;
