@@ -710,6 +710,40 @@ def trace_mode_leaves_recursion_alone():
         assert int(mine.stdout) in allowed, (base.stdout, mine.stdout)
 
 
+@test
+def sampling_never_interrupts_system_calls():
+    if not ARGS.eintr_lib:
+        return
+    code = "import ctypes; print(ctypes.CDLL(%r).eintr_balance(600))" % ARGS.eintr_lib
+    with tempfile.TemporaryDirectory() as d:
+        for freq in ("100", "4000"):
+            r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_FREQ=freq, PYAGENT_OUTPUT="")
+            assert r.returncode == 0 and r.stdout == "0\n", (freq, r)  # every EINTR was the program's own
+
+
+@test
+def program_timers_and_handlers_unchanged():
+    code = ("import signal, time, os\n"
+            "hits = {'alrm': 0, 'usr1': 0, 'prof': 0}\n"
+            "def on(name):\n"
+            "    def h(sig, frame): hits[name] += 1\n"
+            "    return h\n"
+            "signal.signal(signal.SIGALRM, on('alrm')); signal.signal(signal.SIGUSR1, on('usr1'))\n"
+            "signal.signal(signal.SIGPROF, on('prof'))\n"
+            "signal.setitimer(signal.ITIMER_REAL, 0.01, 0.01)\n"
+            "t0 = time.time(); n = 0\n"
+            "while time.time() - t0 < 0.3:\n"
+            "    n += sum(range(1000)); time.sleep(0.001)\n"
+            "signal.setitimer(signal.ITIMER_REAL, 0)\n"
+            "for _ in range(5): os.kill(os.getpid(), signal.SIGUSR1)\n"
+            "print(hits['usr1'], hits['prof'], hits['alrm'] > 10, signal.getsignal(signal.SIGRTMIN + 4))\n")
+    with tempfile.TemporaryDirectory() as d:
+        base = run([ARGS.python, "-c", code], d, lib=False)
+        mine = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_FREQ="2000")
+        assert base.returncode == 0 and (base.returncode, base.stdout) == (mine.returncode, mine.stdout), (base, mine)
+        assert base.stdout.startswith("5 0 True"), base.stdout
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -720,6 +754,7 @@ def main():
     ap.add_argument("--native-thread-lib", help="tests/victims/native_thread.c built as a shared library")
     ap.add_argument("--early-thread-lib", help="tests/victims/early_thread.c built as a shared library")
     ap.add_argument("--capi-lib", help="tests/victims/capi_user.c built as a shared library")
+    ap.add_argument("--eintr-lib", help="tests/victims/eintr.c built as a shared library")
     ap.add_argument("-k", help="run tests whose name contains this")
     ARGS = ap.parse_args()
     passed = failed = 0
