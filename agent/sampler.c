@@ -194,7 +194,11 @@ static uint8_t *ring_reserve(pa_smp_t *s, uint32_t need, uint64_t *at)
     uint64_t h = atomic_load_explicit(&s->head, memory_order_relaxed);
     uint64_t t = atomic_load_explicit(&s->tail, memory_order_acquire);
     uint32_t pos = (uint32_t)(h & (RING_BYTES - 1)), to_end = RING_BYTES - pos;
-    uint64_t waste = to_end < need ? to_end : 0;
+    /* An empty ring past its middle starts over at its first byte: a thread whose
+     * samples are drained as they come keeps to the ring's first half instead of
+     * touching all of it. (The skipped end counts as used until the consumer passes
+     * the wrap marker, so starting over earlier would shrink the room left.) */
+    uint64_t waste = to_end < need || (h == t && pos >= RING_BYTES / 2) ? to_end : 0;
     if (h + waste + need - t > RING_BYTES)
         return NULL;
     if (waste) {
