@@ -14,7 +14,7 @@
 #include "tables.h"
 #include "writer.h"
 
-#define CALLS_BUF (64u << 10)
+#define CALLS_BUF PA_EVBUF_SIZE
 #define EVENT_MAX (2 * PA_VARINT_MAX)
 #define FN_CACHE 2048             /* code object -> function id, direct-mapped */
 #define MAX_TRACKED_DEPTH (1 << 17) /* frames whose recorded/unrecorded bit is kept */
@@ -39,7 +39,7 @@ static void submit(pa_calls_t *c)
     if (c->buf && c->len)
         pa_writer_submit_record(PA_REC_CALLS, c->serial, c->base_ns, c->buf, c->len);
     else
-        pa_mem_free(c->buf);
+        pa_thread_buffer_done(c->buf);
     c->buf = NULL;
     c->len = 0;
 }
@@ -76,7 +76,7 @@ static int reserve(pa_calls_t *c, uint64_t now)
     if (PA_LIKELY(c->buf && c->len + EVENT_MAX <= CALLS_BUF))
         return 0;
     submit(c);
-    if (!(c->buf = pa_mem_alloc(CALLS_BUF))) {
+    if (!(c->buf = pa_thread_buffer_new())) {
         pa_writer_note_dropped(1);
         return -1;
     }
@@ -202,7 +202,7 @@ void pa_calls_fork_child(void)
      * afresh and its frames still open at the fork are not in it (their exits are
      * skipped like those of frames entered before tracing began). */
     for (pa_calls_t *c = all; c; c = c->next) {
-        pa_mem_free(c->buf);
+        pa_thread_buffer_done(c->buf);
         c->buf = NULL;
         c->len = 0;
         c->depth = 0;

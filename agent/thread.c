@@ -26,15 +26,16 @@ static uint32_t next_serial;
 
 static void thread_exit(void *arg);
 
-/* Event buffers of ended threads, kept for the next threads: a program that runs
- * many short threads would otherwise hold a 64 KiB buffer per ended thread until the
- * next flush, and pay fresh pages (and page faults) for every new one. */
-#define SPARE_MAX 16
+/* Event buffers come back here once written (pa_thread_buffer_done) and go to the
+ * next thread that needs one: a program running many short threads then neither
+ * makes the agent's allocator set up memory for each thread (mmap, page faults,
+ * munmap at its end) nor holds a buffer per ended thread. */
+#define SPARE_MAX 32
 static pa_spin_t spare_lock = PA_SPIN_INIT;
 static uint8_t *spare[SPARE_MAX];
 static int n_spare;
 
-static uint8_t *buffer_new(void)
+uint8_t *pa_thread_buffer_new(void)
 {
     uint8_t *b = NULL;
     pa_spin_lock(&spare_lock);
@@ -44,8 +45,10 @@ static uint8_t *buffer_new(void)
     return b ? b : pa_mem_alloc(PA_EVBUF_SIZE);
 }
 
-static void buffer_keep(uint8_t *b)
+void pa_thread_buffer_done(uint8_t *b)
 {
+    if (!b)
+        return;
     pa_spin_lock(&spare_lock);
     if (n_spare < SPARE_MAX) {
         spare[n_spare++] = b;
@@ -53,20 +56,6 @@ static void buffer_keep(uint8_t *b)
     }
     pa_spin_unlock(&spare_lock);
     pa_mem_free(b);
-}
-
-/* A thread's last events: a buffer of their size goes to the writer, the big one
- * stays for the next thread. */
-static void submit_last(pa_thread_t *t)
-{
-    uint8_t *small = t->len <= PA_EVBUF_SIZE / 2 ? pa_mem_alloc(t->len) : NULL;
-    if (small) {
-        memcpy(small, t->buf, t->len);
-        pa_writer_submit(t->serial, t->base_ns, small, t->len);
-        buffer_keep(t->buf);
-    } else {
-        pa_writer_submit(t->serial, t->base_ns, t->buf, t->len);
-    }
 }
 
 int pa_thread_init(void) { return pthread_key_create(&key, thread_exit) == 0 ? 0 : -1; }
@@ -166,9 +155,9 @@ static void thread_exit(void *arg)
     pa_sampler_thread_end(t);
     pa_spin_lock(&t->lock);
     if (t->len)
-        submit_last(t);
+        pa_writer_submit(t->serial, t->base_ns, t->buf, t->len);
     else if (t->buf)
-        buffer_keep(t->buf);
+        pa_thread_buffer_done(t->buf);
     t->buf = NULL;
     t->len = 0;
     pa_spin_unlock(&t->lock);
@@ -187,7 +176,7 @@ static int reserve_n(pa_thread_t *t, size_t need)
         return 0;
     if (t->buf)
         pa_writer_submit(t->serial, t->base_ns, t->buf, t->len);
-    t->buf = buffer_new();
+    t->buf = pa_thread_buffer_new();
     t->len = 0;
     return t->buf ? 0 : -1;
 }

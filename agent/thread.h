@@ -41,6 +41,11 @@ typedef struct pa_thread {
 
 int pa_thread_init(void);
 
+/* A written event buffer (PA_EVBUF_SIZE bytes, from a thread or from trace mode),
+ * kept for reuse or freed. */
+void pa_thread_buffer_done(uint8_t *buf);
+uint8_t *pa_thread_buffer_new(void);
+
 /* The calling thread's state, created on first use; NULL once the thread is ending
  * or if the agent is out of memory. */
 pa_thread_t *pa_thread_get(void);

@@ -88,7 +88,7 @@ void pa_writer_submit_record(uint8_t tag, uint32_t serial, uint64_t base_ns, uin
         ready_t *q = pa_mem_realloc(queue, cap * sizeof *q);
         if (!q) {
             pa_spin_unlock(&qlock);
-            pa_mem_free(buf);
+            pa_thread_buffer_done(buf);
             pa_writer_note_dropped(1);
             return;
         }
@@ -96,7 +96,9 @@ void pa_writer_submit_record(uint8_t tag, uint32_t serial, uint64_t base_ns, uin
         qcap = cap;
     }
     queue[qlen++] = (ready_t){ serial, base_ns, buf, len, tag };
-    atomic_fetch_add_explicit(&qbytes, len, memory_order_relaxed);
+    /* What waiting buffers hold, not what they use: a thread that ends after a few
+     * events still parks a whole buffer here until the next flush. */
+    atomic_fetch_add_explicit(&qbytes, len > PA_EVBUF_SIZE ? len : PA_EVBUF_SIZE, memory_order_relaxed);
     pa_spin_unlock(&qlock);
 }
 
@@ -295,7 +297,7 @@ static void add_events(const ready_t *r)
     } else {
         pa_writer_note_dropped(1);
     }
-    pa_mem_free(r->buf);
+    pa_thread_buffer_done(r->buf);
     if (raw_len >= PA_CHUNK_TARGET)
         emit_chunk();
 }
@@ -379,7 +381,7 @@ static void take_one(void *ctx, uint32_t serial, uint64_t base_ns, uint8_t *buf,
         size_t cap = t->cap ? t->cap * 2 : 64;
         ready_t *v = pa_mem_realloc(t->v, cap * sizeof *v);
         if (!v) {
-            pa_mem_free(buf);
+            pa_thread_buffer_done(buf);
             pa_writer_note_dropped(1);
             return;
         }
@@ -407,7 +409,7 @@ static void flush(int all)
     }
     for (size_t i = 0; i < got.n; i++) {
         if (trace_off)
-            pa_mem_free(got.v[i].buf);
+            pa_thread_buffer_done(got.v[i].buf);
         else
             add_events(&got.v[i]);
     }
@@ -467,7 +469,7 @@ void pa_writer_fork_parent_queue(void) { pa_spin_unlock(&qlock); }
 void pa_writer_fork_child(void)
 {
     for (size_t i = 0; i < qlen; i++)
-        pa_mem_free(queue[i].buf);
+        pa_thread_buffer_done(queue[i].buf);
     qlen = 0;
     atomic_store(&qbytes, 0);
     if (fd >= 0)
