@@ -1,7 +1,7 @@
 """Headless Chromium driven over the DevTools protocol (--remote-debugging-pipe), for the
-browser tests. Python 3 stdlib only. The same helper as in test_flamegraph_html.py (which
-keeps its own copy): Browser starts Chromium and records console errors, exceptions and
-network requests from every page; Page opens a tab, loads URLs and evaluates JS."""
+browser tests. Python 3 stdlib only. Browser starts Chromium and records console errors,
+exceptions and network requests from every page; Page opens a tab, loads URLs and
+evaluates JS."""
 import fcntl
 import json
 import os
