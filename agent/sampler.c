@@ -43,7 +43,6 @@
 #define RING_BYTES (1u << 20) /* ~80 s of samples at 100 Hz with no hook to drain them */
 #define MAX_THREADS 1024
 #define WRAP 0xFFFFFFFFu
-#define LEAF_FRAMES 12 /* native frames kept below the innermost eval frame (not full mode) */
 
 typedef struct pa_smp {
     atomic_int tid;        /* 0: slot free */
@@ -161,8 +160,6 @@ static void read_deltas(pa_smp_t *s, uint64_t *out)
     }
 }
 
-static int in_eval(uintptr_t ip) { return ip - 1 >= pa_py.eval_start && ip - 1 < pa_py.eval_end; }
-
 static int native_frames(pa_smp_t *s, uintptr_t pc, int in_agent)
 {
     if (!pa_cfg.native_depth)
@@ -178,8 +175,8 @@ static int native_frames(pa_smp_t *s, uintptr_t pc, int in_agent)
     }
     int n = pa_unwind_from(s->ips, pa_cfg.native_depth, s->unw, pc);
     if (pa_cfg.native_mode != PA_NATIVE_FULL && pa_py.eval_start)
-        for (int i = 0; i < n && i < LEAF_FRAMES; i++)
-            if (in_eval(s->ips[i]) || i == LEAF_FRAMES - 1)
+        for (int i = 0; i < n && i < PA_LEAF_FRAMES; i++)
+            if (pa_stack_in_eval(s->ips[i]) || i == PA_LEAF_FRAMES - 1)
                 return i + 1;
     return n;
 }

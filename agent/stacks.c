@@ -30,7 +30,6 @@ static uint64_t hash_capture(const capture_t *c)
     return h | 1; /* 0 marks an empty cache slot */
 }
 
-static int in_eval(uintptr_t ip) { return ip - 1 >= pa_py.eval_start && ip - 1 < pa_py.eval_end; }
 
 /* Frames from the outside in, each interned under its parent. */
 typedef struct builder { uint32_t node; int named; } builder_t;
@@ -60,7 +59,7 @@ static uint32_t build(const capture_t *c, int *named)
     int seg_of[c->n_ips > 0 ? c->n_ips : 1], next = 0;
     for (int i = 0; i < c->n_ips; i++) {
         seg_of[i] = -1;
-        if (next < c->n_py && in_eval(c->ips[i])) {
+        if (next < c->n_py && pa_stack_in_eval(c->ips[i])) {
             seg_of[i] = next;
             while (next < c->n_py && !c->py[next].seg_end)
                 next++;
@@ -94,17 +93,16 @@ static uint32_t intern(const capture_t *c, pa_stack_cache_t *cache);
 /* In leaf mode the native frames stop at the innermost eval frame: what lies between
  * the allocation and Python code. The frames between Python frames are mostly the
  * interpreter's own call machinery, and unwinding them costs ~16 ns each. */
-#define LEAF_FRAMES 12
 
 static int unwind(capture_t *c, int max, void **scratch)
 {
     int n = 0;
-    if (pa_cfg.native_mode != PA_NATIVE_FULL && pa_py.eval_start && max > LEAF_FRAMES) {
-        n = pa_unwind(c->ips, LEAF_FRAMES, scratch);
+    if (pa_cfg.native_mode != PA_NATIVE_FULL && pa_py.eval_start && max > PA_LEAF_FRAMES) {
+        n = pa_unwind(c->ips, PA_LEAF_FRAMES, scratch);
         for (int i = 0; i < n; i++)
-            if (in_eval(c->ips[i]))
+            if (pa_stack_in_eval(c->ips[i]))
                 return i + 1;
-        if (n < LEAF_FRAMES)
+        if (n < PA_LEAF_FRAMES)
             return n;
     }
     return pa_unwind(c->ips, max, scratch);

@@ -5,7 +5,16 @@
 
 #include <stdint.h>
 
+#include "python.h"
 #include "thread.h"
+
+/* Native frames kept below the innermost eval frame outside PYAGENT_NATIVE=full:
+ * what lies between the sampled (or allocating) code and Python. */
+#define PA_LEAF_FRAMES 12
+
+/* Whether a return address lies in _PyEval_EvalFrameDefault (a run of Python frames).
+ * Async-signal-safe. */
+static inline int pa_stack_in_eval(uintptr_t ip) { return ip - 1 >= pa_py.eval_start && ip - 1 < pa_py.eval_end; }
 
 enum pa_native_capture {
     PA_NATIVE_NONE,   /* Python frames only (PyMem domains: the native part is the interpreter) */
