@@ -497,15 +497,19 @@ def threads_running_before_activation_are_sampled():
         assert burn and burn["self"] >= 250e6, sorted(fns)[:20]
 
 
+# Sets lo to the deepest recursion the interpreter allows from module level.
+DEEPEST_RECURSION = (
+    "def r(n):\n    return 0 if n == 0 else 1 + r(n - 1)\n"
+    "lo, hi = 1, 200000\n"
+    "while lo < hi:\n"
+    "    mid = (lo + hi + 1) // 2\n"
+    "    try:\n        r(mid); lo = mid\n"
+    "    except RecursionError:\n        hi = mid - 1\n")
+
+
 @test
 def sampling_leaves_recursion_and_profilers_alone():
-    code = ("import sys, cProfile, pstats\n"
-            "def r(n):\n    return 0 if n == 0 else 1 + r(n - 1)\n"
-            "lo, hi = 1, 200000\n"
-            "while lo < hi:\n"
-            "    mid = (lo + hi + 1) // 2\n"
-            "    try:\n        r(mid); lo = mid\n"
-            "    except RecursionError:\n        hi = mid - 1\n"
+    code = ("import sys, cProfile, pstats\n" + DEEPEST_RECURSION +
             "p = cProfile.Profile(); p.enable(); sum(i for i in range(1000)); p.disable()\n"
             "print(lo, pstats.Stats(p).total_calls)\n")
     with tempfile.TemporaryDirectory() as d:
@@ -691,14 +695,7 @@ def pause_resume_and_toggle_signal():
 
 @test
 def trace_mode_leaves_recursion_alone():
-    code = ("import sys\n"
-            "def r(n):\n    return 0 if n == 0 else 1 + r(n - 1)\n"
-            "lo, hi = 1, 200000\n"
-            "while lo < hi:\n"
-            "    mid = (lo + hi + 1) // 2\n"
-            "    try:\n        r(mid); lo = mid\n"
-            "    except RecursionError:\n        hi = mid - 1\n"
-            "print(lo)\n")
+    code = "import sys\n" + DEEPEST_RECURSION + "print(lo)\n"
     with tempfile.TemporaryDirectory() as d:
         base = run([ARGS.python, "-c", code], d, lib=False)
         mine = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
