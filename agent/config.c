@@ -298,3 +298,12 @@ int pa_config_expand(const char *tmpl, int pid, char *out, unsigned outlen)
     out[n] = 0;
     return 0;
 }
+
+int pa_config_knob(unsigned i, const char **name, const char **def)
+{
+    if (i >= sizeof knobs / sizeof knobs[0])
+        return -1;
+    *name = knobs[i].name;
+    *def = knobs[i].def;
+    return 0;
+}

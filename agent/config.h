@@ -45,4 +45,8 @@ int pa_config_load(char *const *envp, char *err, unsigned errlen);
 /* Expands %p (pid) and %% in a path template. Returns -1 if it does not fit. */
 int pa_config_expand(const char *tmpl, int pid, char *out, unsigned outlen);
 
+/* The i-th knob's variable name and default (for `pyagent run --help`).
+ * @return 0, or -1 past the last knob. */
+int pa_config_knob(unsigned i, const char **name, const char **def);
+
 #endif

@@ -11,6 +11,7 @@
 #include "flamegraph.h"
 #include "leaks.h"
 #include "report.h"
+#include "run.h"
 #include "script.h"
 #include "summary.h"
 
@@ -175,6 +176,7 @@ static void usage(FILE *f)
                "commands:\n");
     for (size_t i = 0; i < NCMDS; i++)
         fprintf(f, "  pyagent %s\n", cmds[i].usage);
+    fprintf(f, "  pyagent run [options] [--] COMMAND [ARG...]\n");
     fprintf(f, "\nTRACE may be - for standard input. Exit status: 0 ok, 1 unusable trace, 2 usage error.\n");
 }
 
@@ -532,6 +534,10 @@ static int help(int argc, char **argv)
         usage(stdout);
         return EXIT_OK;
     }
+    if (!strcmp(argv[0], "run")) {
+        pa_run_help();
+        return EXIT_OK;
+    }
     const struct cmd *c = find_cmd(argv[0]);
     if (!c)
         return bad_usage("help: unknown command %s", argv[0]);
@@ -552,6 +558,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(name, "help"))
         return help(argc - 2, argv + 2);
+    if (!strcmp(name, "run")) /* before the --help scan: the command's own flags are its own */
+        return pa_run_main(argc - 1, argv + 1);
     const struct cmd *c = find_cmd(name);
     if (!c)
         return bad_usage("unknown command %s", name);

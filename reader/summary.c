@@ -542,3 +542,8 @@ int pa_summary_render(pa_trace_t *t, const struct pa_summary_opts *o, pa_sbuf_t 
     pa_trace_finish(t);
     return o->json ? render_json(t, o, out) : render_text(t, o, out);
 }
+
+int pa_summary_duration(const pa_trace_t *t, uint64_t *ns, int *to_exit)
+{
+    return duration(t, ns, to_exit);
+}

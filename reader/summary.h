@@ -18,6 +18,10 @@ struct pa_summary_opts {
  * @return 0, or -1 when out of memory. */
 int pa_summary_render(pa_trace_t *t, const struct pa_summary_opts *o, pa_sbuf_t *out);
 
+/* The process's run time: from its start to its exit checkpoint (*to_exit = 1), else
+ * to the last thing seen. @return 0, or -1 when the trace does not say. */
+int pa_summary_duration(const pa_trace_t *t, uint64_t *ns, int *to_exit);
+
 /* Formats Unix-epoch nanoseconds as UTC ISO-8601, "2024-05-01T12:34:56.789012Z".
  * out holds at least PA_UTC_BUFLEN bytes. @return out. */
 #define PA_UTC_BUFLEN 40
