@@ -115,9 +115,9 @@ struct pa_counted_ev {
     uint64_t t, serial, func, duration_ns, cpu_ns, alloc_bytes, alloc_blocks;
 };
 
-/* One ALLOC event, for attributing allocations to calls. */
+/* One ALLOC event, for attributing allocations to calls (and to functions by stack). */
 struct pa_alloc_pt {
-    uint64_t serial, t, size;
+    uint64_t serial, t, size, stack;
 };
 
 /* Counted while feeding. */

@@ -315,7 +315,7 @@ size_t pa_trace_alloc_points(const pa_trace_t *t, struct pa_alloc_pt **out, int 
                 *out = NULL;
                 return (size_t)-1;
             }
-            (*out)[n++] = (struct pa_alloc_pt){ e->serial, ev.t, ev.size };
+            (*out)[n++] = (struct pa_alloc_pt){ e->serial, ev.t, ev.size, ev.stack };
         }
     }
     pa_vec_sort(*out, n, sizeof **out, alloc_cmp);
