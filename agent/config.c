@@ -14,7 +14,7 @@
 struct pa_config pa_cfg;
 
 enum knob_kind { K_BOOL, K_INT, K_PATH, K_LEAKS, K_NONPY, K_NATIVE, K_EVENTS, K_SIGNAL, K_MODE, K_COUNT,
-                 K_START, K_TOGGLE };
+                 K_START, K_TOGGLE, K_FOLLOW };
 
 struct knob {
     const char *name;
@@ -36,6 +36,7 @@ static const struct knob knobs[] = {
     { "PYAGENT_NATIVE", K_NATIVE, F(native_mode), 0, 0, "auto" },
     { "PYAGENT_PYTHON_DEPTH", K_INT, F(python_depth), 1, 1024, "256" },
     { "PYAGENT_NON_PYTHON", K_NONPY, F(non_python), 0, 0, "dormant" },
+    { "PYAGENT_FOLLOW", K_FOLLOW, F(follow), 0, 0, "on" },
     { "PYAGENT_FLUSH_MS", K_INT, F(flush_ms), 10, 60000, "1000" },
     { "PYAGENT_EVENTS", K_EVENTS, F(events), 0, 0, "" },
     { "PYAGENT_FREQ", K_INT, F(freq), 1, 100000, "100" },
@@ -140,6 +141,16 @@ static int parse_toggle(const char *v, int *out)
     return parse_signal(v, out);
 }
 
+/* on | off, or off:PID, the form the first recording process leaves for its children
+ * (session.c): only PID records. */
+static int parse_follow(const char *v, int *follow, int *root)
+{
+    *root = 0;
+    if (!strncmp(v, "off:", 4))
+        return *follow = 0, parse_int(v + 4, 1, INT_MAX, root);
+    return parse_bool(v, follow);
+}
+
 static int apply(const struct knob *k, const char *v, char *err, unsigned errlen)
 {
     char *base = (char *)&pa_cfg;
@@ -199,6 +210,9 @@ static int apply(const struct knob *k, const char *v, char *err, unsigned errlen
         break;
     case K_TOGGLE:
         ok = parse_toggle(v, ival), expect = "off, SIGUSR1, SIGUSR2, SIGHUP, SIGWINCH or a realtime signal";
+        break;
+    case K_FOLLOW:
+        ok = parse_follow(v, ival, &pa_cfg.follow_root), expect = "on or off";
         break;
     case K_NONPY:
         expect = "dormant or track";

@@ -22,6 +22,8 @@ struct pa_config {
     int native_mode;            /* PYAGENT_NATIVE: auto | leaf | full (enum pa_native_mode) */
     int python_depth;           /* PYAGENT_PYTHON_DEPTH: Python frames per stack */
     int non_python;             /* PYAGENT_NON_PYTHON: dormant | track */
+    int follow;                 /* PYAGENT_FOLLOW: processes exec'd with the inherited LD_PRELOAD record */
+    int follow_root;            /*   with follow off, the pid that records (0: this process, when it does) */
     int flush_ms;               /* PYAGENT_FLUSH_MS: oldest unflushed event age */
     char events[512];           /* PYAGENT_EVENTS: libpfm4 names; "" = default set, "off" = no sampling */
     int freq;                   /* PYAGENT_FREQ: samples per second (unless a period is set) */

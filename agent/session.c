@@ -54,6 +54,26 @@ static void process_identity(void)
     start_real = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* PYAGENT_FOLLOW=off: the first process that records rewrites the variable its
+ * children inherit to PYAGENT_FOLLOW=off:PID, so a process exec'd later with the
+ * inherited LD_PRELOAD stays dormant unless it is that very process (an exec of
+ * itself keeps the pid: its new image records too). The entry is swapped for a
+ * static string before the program copies its environment: nothing is allocated,
+ * and the program sees the value its children get. Fork children are copies of the
+ * recording process and record. */
+static int follow_excluded(void) { return !pa_cfg.follow && pa_cfg.follow_root && pa_cfg.follow_root != getpid(); }
+
+static void follow_claim(char **envp)
+{
+    static char entry[48];
+    if (pa_cfg.follow || pa_cfg.follow_root)
+        return;
+    snprintf(entry, sizeof entry, "PYAGENT_FOLLOW=off:%d", (int)getpid());
+    for (; envp && *envp; envp++)
+        if (!strncmp(*envp, "PYAGENT_FOLLOW=", 15))
+            *envp = entry;
+}
+
 int pa_session_init(int argc, char **argv, char **envp)
 {
     char err[256];
@@ -61,7 +81,7 @@ int pa_session_init(int argc, char **argv, char **envp)
         pa_log("%s; agent disabled", err);
         return -1;
     }
-    if (!pa_cfg.enable)
+    if (!pa_cfg.enable || follow_excluded())
         return -1;
     is_python = pa_py_detect();
     if (!is_python && pa_cfg.non_python == PA_NONPY_DORMANT)
@@ -84,7 +104,10 @@ int pa_session_init(int argc, char **argv, char **envp)
         pa_writer_allow();
     }
     /* PYAGENT_ALLOC=off still samples the CPU of a Python program. */
-    return pa_cfg.alloc || is_python ? 0 : -1;
+    if (!pa_cfg.alloc && !is_python)
+        return -1;
+    follow_claim(envp);
+    return 0;
 }
 
 /* The INTERP record: written to the record log at activation and, when known by

@@ -161,6 +161,25 @@ static void test_config_non_python_forms(void **state)
     assert_int_equal(pa_cfg.non_python, PA_NONPY_DORMANT);
 }
 
+/* off:PID is what the first recording process leaves for its children (session.c). */
+static void test_config_follow_forms(void **state)
+{
+    char err[128];
+    assert_int_equal(load1("PYAGENT_FOLLOW=off", err, sizeof err), 0);
+    assert_int_equal(pa_cfg.follow, 0);
+    assert_int_equal(pa_cfg.follow_root, 0);
+    assert_int_equal(load1("PYAGENT_FOLLOW=off:4242", err, sizeof err), 0);
+    assert_int_equal(pa_cfg.follow, 0);
+    assert_int_equal(pa_cfg.follow_root, 4242);
+    assert_int_equal(load1("PYAGENT_FOLLOW=on", err, sizeof err), 0);
+    assert_int_equal(pa_cfg.follow, 1);
+    assert_int_equal(pa_cfg.follow_root, 0);
+    assert_rejected("PYAGENT_FOLLOW=off:");
+    assert_rejected("PYAGENT_FOLLOW=off:0");
+    assert_rejected("PYAGENT_FOLLOW=off:12x");
+    assert_rejected("PYAGENT_FOLLOW=on:12");
+}
+
 static void test_config_native_mode_forms(void **state)
 {
     char err[128];
@@ -339,6 +358,7 @@ int main(void)
         T(test_config_leak_report_forms),
         T(test_config_non_python_forms),
         T(test_config_native_mode_forms),
+        T(test_config_follow_forms),
         T(test_config_unknown_name_rejected),
         T(test_config_bad_bool_rejected),
         T(test_config_bad_int_rejected),

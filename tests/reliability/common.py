@@ -169,12 +169,15 @@ class Context:
     def py(self, *args, **kw):
         return self.run([self.python, *args], **kw)
 
-    def same_as_baseline(self, cmd, **extra):
+    def same_as_baseline(self, cmd, between=None, **extra):
         """Run cmd without then with the agent; assert same stdout and returncode and no
         complaints. Keyword arguments of run (timeout, stdin, cwd) pass through; the rest
-        are environment variables for both runs. Returns (base, agent)."""
+        are environment variables for both runs. between, if given, is called after the
+        run without the agent (to clear files it wrote). Returns (base, agent)."""
         runkw = {k: extra.pop(k) for k in ("timeout", "stdin", "cwd") if k in extra}
         base = self.run(cmd, lib=False, **runkw, **extra)
+        if between:
+            between()
         mine = self.run(cmd, lib=True, **runkw, **extra)
         what = " ".join(map(str, cmd[1:] if cmd and cmd[0] == self.python else cmd))[:120]
         assert base.returncode == mine.returncode, "%s: exit status %d without the agent, %d with it\nstderr: %s" % (
