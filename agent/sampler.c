@@ -35,6 +35,7 @@
 #include "log.h"
 #include "mem.h"
 #include "python.h"
+#include "sigchain.h"
 #include "stacks.h"
 #include "stats.h"
 #include "tables.h"
@@ -117,8 +118,6 @@ static void hold_code(uintptr_t code)
 }
 
 /* ---- the handler ---- */
-
-static struct sigaction previous;
 
 static pa_smp_t *find_self(void)
 {
@@ -247,23 +246,16 @@ static void take_sample(pa_smp_t *s, const ucontext_t *uc, int in_agent)
     s->prev_n = n_py;
 }
 
-static void forward(int sig, siginfo_t *si, void *uc)
-{
-    if (previous.sa_flags & SA_SIGINFO) {
-        if (previous.sa_sigaction)
-            previous.sa_sigaction(sig, si, uc);
-    } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
-        previous.sa_handler(sig);
-    }
-}
-
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
     pa_smp_t *s = find_self();
     int leader = s ? s->fds[lead[0]] : -1;
-    if (!s || si->si_code <= 0 || si->si_fd != leader) {
-        forward(sig, si, uc); /* someone else's signal (kill, sigqueue) */
+    if (si->si_code <= 0) {
+        pa_sigchain_forward(sig, si, uc); /* sent by someone (kill, sigqueue, a timer) */
+    } else if (!s || si->si_fd != leader) {
+        /* A late overflow of counters closed since (the thread's, or its slot's
+         * previous owner's): the kernel raised it for the agent; dropped. */
     } else if (atomic_load_explicit(&s->active, memory_order_acquire) &&
                atomic_load_explicit(&running, memory_order_relaxed) && !pa_control_paused()) {
         int guard = pa_in_agent;
@@ -597,19 +589,16 @@ static int choose_events(void)
 
 static int install_handler(void)
 {
-    struct sigaction sa, old;
+    struct sigaction old;
     if (sigaction(signo, NULL, &old) != 0)
         return -1;
     if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) {
         pa_log("signal %d already has a handler; set PYAGENT_SIGNAL to a free realtime signal; CPU sampling off", signo);
         return -1;
     }
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(signo, &sa, &previous) != 0) {
-        pa_log("cannot install the sampling signal handler (%s); CPU sampling off", strerror(errno));
+    int rc = pa_sigchain_claim(signo, on_signal);
+    if (rc != 0) {
+        pa_log("cannot install the sampling signal handler (%s); CPU sampling off", strerror(-rc));
         return -1;
     }
     return 0;
@@ -708,6 +697,7 @@ uint64_t pa_sampler_threads(void) { return (uint64_t)atomic_load(&threads_opened
 
 void pa_sampler_fork_child(void)
 {
+    pa_sigchain_fork_child();
     if (walk_ok)
         pa_py_signal_walk_init(); /* the child's own pid */
     pa_spin_reset(&table_lock);
