@@ -1,36 +1,36 @@
 #!/usr/bin/env bash
-# Builds pyagent, runs two examples under it and shows what a user sees: for
-# examples/leaks.py the leak report printed at exit, then the reader's summary and
-# leak table; for examples/hotspots.py where the CPU went (`pyagent report`, per
-# function and per thread) and an HTML flame graph.
+# Builds pyagent and shows what a user sees, each step as the command a user would
+# type: examples/leaks.py under the agent (the leak report printed at exit, then the
+# reader's summary and leak table), and examples/hotspots.py (where the CPU went, per
+# function and per line, and an HTML flame graph). Five more worked examples, one
+# command each: examples/README.md.
+#
+# usage: bash examples/demo.sh [BUILD_DIR]    (default: build/ in the source tree)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/.ci/deps.sh"
 pa_deps_install
-build=${PYAGENT_BUILD_DIR:-$top/build}
+build=$(realpath -m "${1:-$top/build}")
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
-out=$(mktemp -d)
-echo "== LD_PRELOAD=$build/libpyagent.so python3 examples/leaks.py   (in $out)"
-(cd "$out" && LD_PRELOAD="$build/libpyagent.so" PYAGENT_LEAK_TOP=3 python3 "$top/examples/leaks.py")
-trace=$(ls "$out"/pyagent-*.trace)
-echo
-echo "== pyagent summary $trace"
-"$build/pyagent" summary "$trace"
-echo
-echo "== pyagent leaks $trace --top 3"
-"$build/pyagent" leaks "$trace" --top 3
 
-echo
-echo "== LD_PRELOAD=$build/libpyagent.so PYAGENT_LEAK_REPORT=off python3 examples/hotspots.py"
-(cd "$out" && rm -f pyagent-*.trace && LD_PRELOAD="$build/libpyagent.so" PYAGENT_LEAK_REPORT=off python3 "$top/examples/hotspots.py")
-trace=$(ls "$out"/pyagent-*.trace)
-echo
-echo "== pyagent report $trace --event task-clock --top 6"
-"$build/pyagent" report "$trace" --event task-clock --top 6
-echo
-echo "== pyagent report $trace --thread resizer --lines --top 3"
-"$build/pyagent" report "$trace" --thread resizer --lines --event task-clock --top 3
-echo
-echo "== pyagent flamegraph $trace"
-"$build/pyagent" flamegraph "$trace"
+out=$(mktemp -d)
+cd "$out"
+echo "pyagent is $build/pyagent; traces go to $out"
+step() {
+    echo
+    echo "\$ pyagent $*"
+    "$build/pyagent" "$@"
+}
+
+step run --leak-top 3 -o leaks.trace -- python3 "$top/examples/leaks.py"
+step summary leaks.trace
+step leaks leaks.trace --top 3
+
+step run --leak-report off -o hotspots.trace -- python3 "$top/examples/hotspots.py"
+# The event that triggered the samples: cycles with a PMU, task-clock without one.
+lead=$("$build/pyagent" summary hotspots.trace --json |
+       python3 -c 'import json, sys; print([e["name"] for e in json.load(sys.stdin)["sampling"]["events"] if e["leader"]][0])')
+step report hotspots.trace --event "$lead" --top 6
+step report hotspots.trace --thread resizer --lines --event "$lead" --top 3
+step flamegraph hotspots.trace

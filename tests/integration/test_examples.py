@@ -186,7 +186,8 @@ def web_handler_trace_shows_every_request():
     requests = 10
     db_wait_ns = 15e6  # DB_LATENCY in the example
     with tempfile.TemporaryDirectory() as d:
-        r = run_agent("web_handler.py", [str(requests)], d, "-m", "trace", "--leak-report", "off", "-o", "web.trace")
+        r = run_agent("web_handler.py", [str(requests)], d, "-m", "trace", "--leak-report", "off", "-o", "web.trace",
+                      "--count", "handle_request,query_database,complex_calculation")
         assert r.stdout.count("processed: status 200") == requests, r.stdout
         trace = os.path.join(d, "web.trace")
         calls = [c for c in script_json(trace, "--function", "handle_request") if c.get("type") == "call"]
@@ -204,9 +205,16 @@ def web_handler_trace_shows_every_request():
         # The text view the guide shows.
         text = cli("script", trace, "--function", "handle_request", "--depth", "1")
         assert text.count("handle_request") == requests and text.count("  query_database") == requests, text
-        # The CPU went into the calculation, not into the wait.
+        # The CPU went into the calculation, not into the wait: sampled per function,
+        # and measured exactly per counted call.
         event = leader(cli_json("report", trace))
         assert self_of(event, "complex_calculation") > self_of(event, "query_database"), event["functions"][:5]
+        counted = {c["function"]: c for c in cli_json("summary", trace)["counted"]}
+        assert all(counted[f]["calls"] == requests for f in ("handle_request", "query_database",
+                                                            "complex_calculation")), counted
+        db, calc = counted["query_database"], counted["complex_calculation"]
+        assert db["total_ns"] >= requests * db_wait_ns and db["cpu_ns"] < 0.5 * db["total_ns"], db
+        assert calc["cpu_ns"] > db["cpu_ns"], (calc, db)
         chrome = os.path.join(d, "web.json")
         cli("export", trace, "--format", "chrome", "-o", chrome)
         with open(chrome) as f:
