@@ -251,6 +251,10 @@ def custom_counters_read_back():
         assert len(batches) == 3, batches
         text = cli("summary", trace)
         assert re.search(r"\n +60 .*handle_request +MainThread", text), text
+        chrome = json.loads(cli("export", trace, "--format", "chrome"))["traceEvents"]
+        tracks = [e for e in chrome if e.get("ph") == "C" and e.get("name") == "queue_depth"]
+        instants = [e for e in chrome if e.get("ph") == "i" and e.get("name") == "cache_miss"]
+        assert len(tracks) == 60 and len(instants) == 12, (len(tracks), len(instants))
 
 
 def main():
