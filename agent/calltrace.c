@@ -70,12 +70,18 @@ static pa_calls_t *calls_of(pa_thread_t *t)
     return c;
 }
 
-/* Room for one event; a full buffer goes to the writer. */
+/* Room for one event; a full buffer goes to the writer, which writes once a chunk's
+ * worth is waiting. Without that nudge only the allocation hooks would, and a program
+ * that calls much and allocates little would pile up fresh buffers (page faults)
+ * instead of getting written ones back. */
 static int reserve(pa_calls_t *c, uint64_t now)
 {
     if (PA_LIKELY(c->buf && c->len + EVENT_MAX <= CALLS_BUF))
         return 0;
+    int had = c->buf != NULL;
     submit(c);
+    if (had)
+        pa_writer_maybe_flush(pa_now_ns());
     if (!(c->buf = pa_thread_buffer_new())) {
         pa_writer_note_dropped(1);
         return -1;
