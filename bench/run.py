@@ -81,6 +81,10 @@ CONFIGS = {
     "trace": ("agent", {"PYAGENT_MODE": "trace"}),
     "trace-only": ("agent", {"PYAGENT_MODE": "trace", "PYAGENT_ALLOC": "off", "PYAGENT_EVENTS": "off"}),
     "cprofile": ("cprofile", {}),
+    # The standard library's allocation tracer keeping 25 frames per block (python -X
+    # tracemalloc=25): the in-box peer of pyagent's leak tracking (memray and py-spy
+    # come from PyPI, which these machines cannot reach).
+    "tracemalloc": ("tracemalloc", {}),
 }
 DEFAULT_CONFIGS = ["baseline", "pyagent", "pymalloc", "native-full", "heaptrack"]
 
@@ -130,6 +134,8 @@ def command_for(config, python, argv, agent, workdir, perf_ev=None):
                ["-o", os.path.join(workdir, "perf.data"), "--"] + cmd)
     elif kind == "austin":
         cmd = [AUSTIN, "-o", os.path.join(workdir, "austin.out")] + cmd
+    elif kind == "tracemalloc":
+        cmd = [python, "-X", "tracemalloc=25"] + argv
     elif kind == "cprofile":
         out = os.path.join(workdir, "cprofile.out")
         if argv[:1] == ["-c"]:  # the start-up run: `-m cProfile` takes a file, not -c
