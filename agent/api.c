@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "common.h"
 #include "control.h"
 #include "pyagent/format.h"
@@ -38,7 +39,7 @@ PA_EXPORT void pyagent_mark(const char *name, const char *fields_json)
     int guard;
     pa_thread_t *t = enter(&guard);
     if (t && name)
-        pa_thread_emit_mark(t, pa_now_ns(), intern(name), intern(fields_json));
+        pa_thread_emit_mark(t, pa_clock_ns(), intern(name), intern(fields_json));
     pa_in_agent = guard;
 }
 
@@ -49,7 +50,7 @@ PA_EXPORT void pyagent_counter(const char *name, double value)
     uint64_t bits;
     memcpy(&bits, &value, sizeof bits);
     if (t && name)
-        pa_thread_emit_counter(t, pa_now_ns(), intern(name), 1, bits);
+        pa_thread_emit_counter(t, pa_clock_ns(), intern(name), 1, bits);
     pa_in_agent = guard;
 }
 
@@ -58,7 +59,7 @@ PA_EXPORT void pyagent_counter_int(const char *name, long long value)
     int guard;
     pa_thread_t *t = enter(&guard);
     if (t && name)
-        pa_thread_emit_counter(t, pa_now_ns(), intern(name), 0, pa_zigzag(value));
+        pa_thread_emit_counter(t, pa_clock_ns(), intern(name), 0, pa_zigzag(value));
     pa_in_agent = guard;
 }
 
@@ -67,7 +68,7 @@ static void region(const char *name, int begin)
     int guard;
     pa_thread_t *t = enter(&guard);
     if (t && name)
-        pa_thread_emit_region(t, pa_now_ns(), intern(name), begin);
+        pa_thread_emit_region(t, pa_clock_ns(), intern(name), begin);
     pa_in_agent = guard;
 }
 

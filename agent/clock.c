@@ -73,17 +73,26 @@ void pa_clock_init(void)
     use_tsc = 1;
 }
 
+/* Anchoring happens on the call path (under the GIL) and at writer flushes (any
+ * thread): one at a time, or two could write the same spare slot. */
+static pa_spin_t anchoring = PA_SPIN_INIT;
+
 void pa_clock_anchor(void)
 {
     anchor_t now;
-    if (!use_tsc || take(&now) != 0)
+    if (!use_tsc || !pa_spin_trylock(&anchoring))
         return;
+    if (take(&now) != 0) {
+        pa_spin_unlock(&anchoring);
+        return;
+    }
     if (now.tsc > origin.tsc + 1000000000ull) /* a long baseline: a better rate */
         mult = (uint64_t)(((unsigned __int128)(now.ns - origin.ns) << 32) / (now.tsc - origin.tsc));
     int next = !atomic_load(&which);
     anchors[next] = now;
     atomic_store(&current, &anchors[next]);
     atomic_store(&which, next);
+    pa_spin_unlock(&anchoring);
 }
 
 uint64_t pa_clock_ns(void)

@@ -1,5 +1,7 @@
-/* clock.h — a fast monotonic clock for per-call events: the TSC (~11 ns here, against
- * ~27 ns for the kvm-clock vDSO), converted to CLOCK_MONOTONIC nanoseconds. */
+/* clock.h — the clock of every event in the trace (calls, allocations, samples,
+ * markers), so that they order correctly against each other: in trace mode the TSC
+ * (~11 ns here, against ~27 ns for the kvm-clock vDSO) converted to CLOCK_MONOTONIC
+ * nanoseconds, else CLOCK_MONOTONIC itself. Async-signal-safe. */
 #ifndef PA_CLOCK_H
 #define PA_CLOCK_H
 
@@ -13,7 +15,7 @@ void pa_clock_init(void);
 uint64_t pa_clock_ns(void);
 
 /* Re-anchors the conversion to CLOCK_MONOTONIC (keeps drift below a microsecond a
- * second); cheap, called at buffer boundaries. */
+ * second); cheap, called at buffer boundaries and writer flushes. Any thread. */
 void pa_clock_anchor(void);
 
 #endif

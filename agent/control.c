@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "pyagent/format.h"
@@ -19,13 +20,13 @@ void pa_control_set(int on, unsigned cause)
         return;
     pa_thread_t *t = pa_thread_get();
     if (t)
-        pa_thread_emit_toggle(t, pa_now_ns(), !on, cause);
+        pa_thread_emit_toggle(t, pa_clock_ns(), !on, cause);
 }
 
 static void on_toggle(int sig)
 {
     (void)sig;
-    atomic_store(&toggle_ns, pa_now_ns());
+    atomic_store(&toggle_ns, pa_clock_ns());
     atomic_fetch_xor(&pa_paused, 1);
     atomic_fetch_add(&toggles_pending, 1);
 }
@@ -50,7 +51,7 @@ void pa_control_start(void)
         atomic_store(&pa_paused, 1);
         pa_thread_t *t = pa_thread_get();
         if (t)
-            pa_thread_emit_toggle(t, pa_now_ns(), 0, PA_TOGGLE_START);
+            pa_thread_emit_toggle(t, pa_clock_ns(), 0, PA_TOGGLE_START);
     }
     if (!pa_cfg.toggle_signal)
         return;

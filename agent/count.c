@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "mem.h"
@@ -143,7 +144,7 @@ void pa_count_enter(pa_thread_t *t, PyObject *code, int resumed)
     pa_tables_lock();
     uint32_t fn = pa_py_function(code);
     pa_tables_unlock();
-    c->open[c->n++] = (open_call_t){ code, fn, pa_now_ns(), thread_cpu_ns(), t->alloc_bytes, t->alloc_blocks };
+    c->open[c->n++] = (open_call_t){ code, fn, pa_clock_ns(), thread_cpu_ns(), t->alloc_bytes, t->alloc_blocks };
 }
 
 void pa_count_exit(pa_thread_t *t, PyObject *code)
@@ -152,7 +153,7 @@ void pa_count_exit(pa_thread_t *t, PyObject *code)
     if (!c || !c->n || c->open[c->n - 1].code != code)
         return;
     open_call_t *o = &c->open[--c->n];
-    uint64_t now = pa_now_ns();
+    uint64_t now = pa_clock_ns();
     uint64_t d[4] = { now - o->t0, thread_cpu_ns() - o->cpu0, t->alloc_bytes - o->bytes0, t->alloc_blocks - o->blocks0 };
     if (o->fn) {
         pa_thread_emit_counted(t, now, o->fn, d);

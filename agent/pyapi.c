@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
+#include "clock.h"
 #include "common.h"
 #include "calltrace.h"
 #include "control.h"
@@ -50,6 +51,7 @@ static uint32_t intern(const char *s)
         pa_in_agent = 1;                                                                           \
         pa_thread_t *t_ = pa_tracking() ? pa_thread_get() : NULL;                                  \
         if (t_) {                                                                                  \
+            pa_sampler_poll(t_); /* earlier samples first, at their own times */                  \
             body;                                                                                  \
         }                                                                                          \
         pa_in_agent = guard_;                                                                      \
@@ -60,7 +62,7 @@ static PyObject *py_mark(PyObject *m, PyObject *args)
     const char *name, *fields = NULL;
     if (!api.Arg_ParseTuple(args, "s|z", &name, &fields))
         return NULL;
-    RECORD(pa_thread_emit_mark(t_, pa_now_ns(), intern(name), intern(fields)));
+    RECORD(pa_thread_emit_mark(t_, pa_clock_ns(), intern(name), intern(fields)));
     return none();
 }
 
@@ -70,7 +72,7 @@ static PyObject *py_counter_int(PyObject *m, PyObject *args)
     long long v;
     if (!api.Arg_ParseTuple(args, "sL", &name, &v))
         return NULL;
-    RECORD(pa_thread_emit_counter(t_, pa_now_ns(), intern(name), 0, pa_zigzag(v)));
+    RECORD(pa_thread_emit_counter(t_, pa_clock_ns(), intern(name), 0, pa_zigzag(v)));
     return none();
 }
 
@@ -82,7 +84,7 @@ static PyObject *py_counter_float(PyObject *m, PyObject *args)
         return NULL;
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
-    RECORD(pa_thread_emit_counter(t_, pa_now_ns(), intern(name), 1, bits));
+    RECORD(pa_thread_emit_counter(t_, pa_clock_ns(), intern(name), 1, bits));
     return none();
 }
 
@@ -92,7 +94,7 @@ static PyObject *py_region(PyObject *m, PyObject *args)
     int begin;
     if (!api.Arg_ParseTuple(args, "si", &name, &begin))
         return NULL;
-    RECORD(pa_thread_emit_region(t_, pa_now_ns(), intern(name), begin));
+    RECORD(pa_thread_emit_region(t_, pa_clock_ns(), intern(name), begin));
     return none();
 }
 

@@ -28,6 +28,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "common.h"
 #include "config.h"
 #include "control.h"
@@ -208,7 +209,7 @@ static uint8_t *ring_reserve(pa_smp_t *s, uint32_t need, uint64_t *at)
 
 static void take_sample(pa_smp_t *s, const ucontext_t *uc, int in_agent)
 {
-    uint64_t when = pa_now_ns(), vals[PA_MAX_EVENTS];
+    uint64_t when = pa_clock_ns(), vals[PA_MAX_EVENTS];
     read_deltas(s, vals);
     int n_py = walk_ok && atomic_load_explicit(&pa_py_ready, memory_order_acquire)
                    ? pa_py_walk_signal(s->py, pa_cfg.python_depth)

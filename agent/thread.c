@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "mem.h"
 #include "sampler.h"
@@ -72,7 +73,7 @@ static void describe(pa_thread_t *t, uint64_t now, const char *name)
     pa_tables_unlock();
 }
 
-void pa_thread_set_name(pa_thread_t *t, const char *name) { describe(t, pa_now_ns(), name); }
+void pa_thread_set_name(pa_thread_t *t, const char *name) { describe(t, pa_clock_ns(), name); }
 
 static pa_thread_t *create(void)
 {
@@ -125,7 +126,7 @@ pa_thread_t *pa_thread_get(void)
     if (!t)
         return NULL;
     pthread_setspecific(key, t);
-    describe(t, pa_now_ns(), NULL);
+    describe(t, pa_clock_ns(), NULL);
     return t;
 }
 
@@ -137,7 +138,7 @@ pa_thread_t *pa_thread_for_tid(int tid)
         t = t->next;
     pa_spin_unlock(&registry_lock);
     if (!t && (t = claim(tid)))
-        describe(t, pa_now_ns(), NULL);
+        describe(t, pa_clock_ns(), NULL);
     return t;
 }
 

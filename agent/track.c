@@ -1,6 +1,7 @@
 /* track.c — the common tail of every allocation hook. */
 #include "track.h"
 
+#include "clock.h"
 #include "common.h"
 #include "config.h"
 #include "python.h"
@@ -45,7 +46,7 @@ void pa_track_alloc(void *p, size_t size, unsigned allocator, const void *caller
     pa_thread_t *t = pa_thread_get();
     pa_sampler_poll(t);
     pa_control_poll(t);
-    uint64_t now = pa_now_ns();
+    uint64_t now = pa_clock_ns();
     uint64_t phase = atomic_load_explicit(&pa_phase_flags, memory_order_relaxed);
     if (PA_UNLIKELY(phase & PA_BLK_STARTUP))
         pa_py_poll_activation();
@@ -77,7 +78,11 @@ void pa_track_free(void *p, int may_flush)
     pa_thread_t *t = may_flush ? pa_thread_get() : pa_thread_peek();
     if (!t)
         return;
-    uint64_t now = pa_now_ns();
+    /* Samples taken before this free go first: a sample drained after a later event
+     * would be moved to that event's time, out of the call it was taken in. */
+    if (may_flush)
+        pa_sampler_poll(t);
+    uint64_t now = pa_clock_ns();
     pa_thread_emit_free(t, now, (uintptr_t)p);
     if (may_flush)
         pa_writer_maybe_flush(now);
@@ -91,5 +96,5 @@ void pa_track_freed(void *p)
 {
     pa_thread_t *t = pa_thread_get();
     if (t)
-        pa_thread_emit_free(t, pa_now_ns(), (uintptr_t)p);
+        pa_thread_emit_free(t, pa_clock_ns(), (uintptr_t)p);
 }

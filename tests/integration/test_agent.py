@@ -612,6 +612,27 @@ def trace_mode_counts_every_call_exactly():
 
 
 @test
+def trace_mode_credits_allocations_and_cpu_to_their_calls():
+    """Calls, allocations and samples share one clock, and samples taken before an
+    event are written before it: an allocation on a call's first line is that call's,
+    and CPU spent without allocating stays with the call that spent it."""
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, os.path.join(VICTIMS, "attribution.py")], d, PYAGENT_MODE="trace",
+                PYAGENT_FREQ="1000", PYAGENT_LEAK_REPORT="off")
+        assert r.returncode == 0, r.stderr
+        calls = [c for c in calls_of(script_json(only_trace(d))) if c["function"] in ("f", "g", "spin")]
+        allocating = [c for c in calls if c["function"] in ("f", "g")]
+        assert len(allocating) == 620, len(allocating)
+        short = [c for c in allocating if c["alloc_bytes"] < 300000]
+        assert not short, "%d calls lost their allocation, e.g. %s" % (len(short), short[0])
+        spins = [c for c in calls if c["function"] == "spin"]
+        after = [c for c in calls if c["function"] == "f"][-20:]
+        spin_cpu, after_cpu = sum(c["cpu_ns"] for c in spins), sum(c["cpu_ns"] for c in after)
+        assert len(spins) == 20 and spin_cpu > 0, spins
+        assert after_cpu < 0.2 * spin_cpu, (spin_cpu, after_cpu)
+
+
+@test
 def counted_functions_in_sampling_mode():
     if not ARGS.workloads:
         return

@@ -1,0 +1,24 @@
+"""Victim for per-call attribution in trace mode: f and g each allocate 300,000 bytes
+on their first line; spin computes without allocating, then f follows it."""
+
+
+def f():
+    b = bytearray(300000)
+    return len(b)
+def g():
+    b = bytearray(300000)
+    return len(b)
+def spin(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+def main():
+    t = 0
+    for i in range(300):
+        t += f() + g()
+    for i in range(20):
+        t += spin(200000)
+        t += f()
+    print(t)
+main()
