@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,7 +87,7 @@ void pa_run_help(void)
            "stderr where each trace went with a one-line summary. Each option sets the\n"
            "PYAGENT_* variable named beside it; variables already in the environment apply\n"
            "unless an option overrides them. Values are checked before COMMAND starts.\n\n"
-           "options (--flag VALUE or --flag=VALUE; on|off flags alone mean on):\n");
+           "options (--flag VALUE or --flag=VALUE; an on|off flag alone means on):\n");
     const char *var, *def;
     for (unsigned i = 0; pa_config_knob(i, &var, &def) == 0; i++) {
         const struct knob_help *h = help_of(var);
@@ -167,6 +168,16 @@ static int is_onoff(const char *var)
     return h && !strcmp(h->metavar, "on|off");
 }
 
+/* A value an on|off flag takes from the next argument rather than a command name. */
+static int is_switch_word(const char *s)
+{
+    static const char *const words[] = { "on", "off", "yes", "no", "true", "false", "1", "0" };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (!strcasecmp(s, words[i]))
+            return 1;
+    return 0;
+}
+
 /* Parses the options before COMMAND. @return the index of COMMAND in argv, or -exit. */
 static int parse_flags(int argc, char **argv, struct settings *s)
 {
@@ -187,8 +198,8 @@ static int parse_flags(int argc, char **argv, struct settings *s)
         if (!var)
             return -usage_error("unknown option %s%s", a, "");
         const char *value = eq ? eq + 1 : NULL;
-        if (!value && is_onoff(var))
-            value = "on";
+        if (!value && is_onoff(var)) /* "--alloc off" and "--trace-c" alike */
+            value = i + 1 < argc && is_switch_word(argv[i + 1]) ? argv[++i] : "on";
         if (!value && !(value = i + 1 < argc ? argv[++i] : NULL))
             return -usage_error("%s needs a value%s", a, "");
         if (settings_put(s, var, value) != 0)

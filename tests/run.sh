@@ -6,7 +6,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/.ci/deps.sh"
 pa_deps_install chromium dpkg-dev man-db  # the flame graph page is tested in a real browser; the .deb is built and installed
-build=${PYAGENT_BUILD_DIR:-$top/build}
+build=${PA_BUILD_DIR:-$top/build}  # not PYAGENT_*: the agent refuses names it does not know
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYAGENT_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 echo "== sanitizers (reader, unit tests)"

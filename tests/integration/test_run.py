@@ -53,11 +53,12 @@ def flags_set_the_variables_and_the_trace_is_named():
     with tempfile.TemporaryDirectory() as d:
         prog = "import os; print(sorted((k, v) for k, v in os.environ.items() if k.startswith('PYAGENT_')))"
         r = run(["--mode", "trace", "-F", "500", "-o", "out-%p.trace", "--count=f", "--leak-report", "off",
-                 "--trace-c", "--", ARGS.python, "-c", prog], d)
+                 "--pymalloc", "off", "--trace-c", "--", ARGS.python, "-c", prog], d)
         assert r.returncode == 0, r.stderr
         env = dict(eval(r.stdout))
         assert env == {"PYAGENT_MODE": "trace", "PYAGENT_FREQ": "500", "PYAGENT_OUTPUT": "out-%p.trace",
-                       "PYAGENT_COUNT": "f", "PYAGENT_LEAK_REPORT": "off", "PYAGENT_TRACE_C": "on"}, env
+                       "PYAGENT_COUNT": "f", "PYAGENT_LEAK_REPORT": "off", "PYAGENT_PYMALLOC": "off",
+                       "PYAGENT_TRACE_C": "on"}, env
         traces = [f for f in os.listdir(d) if f.endswith(".trace")]
         assert len(traces) == 1 and re.fullmatch(r"out-\d+\.trace", traces[0]), traces
         line = [l for l in r.stderr.splitlines() if l.startswith("pyagent: trace %s (" % traces[0])]
