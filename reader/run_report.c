@@ -120,7 +120,8 @@ static void describe(pa_trace_t *t, off_t size, pa_sbuf_t *line)
     if (c->allocs)
         pa_sbuf_printf(line, ", %s allocations, peak %s bytes", pa_fmt_num(a, c->allocs),
                        pa_fmt_num(b, r->peak_bytes));
-    leak_part(t, line);
+    if (c->allocs || c->leak_records) /* PYAGENT_ALLOC=off: nothing to say about leaks */
+        leak_part(t, line);
     pa_sbuf_puts(line, to_exit ? ")" : "; the process did not finish: the trace ends early)");
 }
 
