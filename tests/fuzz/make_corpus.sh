@@ -5,7 +5,7 @@
 # functions), leaks, and a run SIGKILLed mid-write (a torn tail). Each trace is also
 # written as a bare record sequence (<name>.records: the header's records, then every
 # chunk decompressed), the other input form the targets take. Seeds over 64 KiB are
-# dropped: mutations work best on small inputs.
+# dropped: mutations work best on small inputs. Traces are kept as NAME.tracefile.
 #   tests/fuzz/make_corpus.sh [--lib build/libpyagent.so] [--python python3] [--out tests/fuzz/corpus]
 set -euo pipefail
 src=$(cd "$(dirname "$0")" && pwd)
@@ -146,12 +146,17 @@ for path in glob.glob(sys.argv[1] + "/*.trace"):
     open(path[:-len(".trace")] + ".records", "wb").write(records)
 PY
 
+# Kept as NAME.tracefile (.gitignore leaves *.trace out) and NAME.records.
 for f in "$tmp"/*.trace "$tmp"/*.records; do
     n=$(stat -c %s "$f")
+    name=$(basename "$f")
+    name=${name%.trace}
+    [ "$name" = "$(basename "$f")" ] || name=$name.tracefile
     if [ "$n" -gt 65536 ]; then
-        echo "make_corpus.sh: $(basename "$f") is $n bytes, over 64 KiB: not kept" >&2
+        echo "make_corpus.sh: $name is $n bytes, over 64 KiB: not kept" >&2
         continue
     fi
-    cp "$f" "$out/"
-    echo "$(basename "$f"): $n bytes"
+    cp "$f" "$out/$name"
+    chmod 644 "$out/$name"
+    echo "$name: $n bytes"
 done
