@@ -8,6 +8,7 @@
 #include "common.h"
 #include "control.h"
 #include "pyagent/format.h"
+#include "sampler.h"
 #include "tables.h"
 #include "thread.h"
 #include "writer.h"
@@ -31,7 +32,9 @@ static pa_thread_t *enter(int *guard)
 {
     *guard = pa_in_agent;
     pa_in_agent = 1;
-    return pa_tracking() && !*guard ? pa_thread_get() : NULL;
+    pa_thread_t *t = pa_tracking() && !*guard ? pa_thread_get() : NULL;
+    pa_sampler_poll(t); /* earlier samples first, at their own times */
+    return t;
 }
 
 PA_EXPORT void pyagent_mark(const char *name, const char *fields_json)

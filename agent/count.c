@@ -13,6 +13,7 @@
 #include "config.h"
 #include "control.h"
 #include "mem.h"
+#include "sampler.h"
 #include "stats.h"
 #include "tables.h"
 
@@ -156,6 +157,7 @@ void pa_count_exit(pa_thread_t *t, PyObject *code)
     uint64_t now = pa_clock_ns();
     uint64_t d[4] = { now - o->t0, thread_cpu_ns() - o->cpu0, t->alloc_bytes - o->bytes0, t->alloc_blocks - o->blocks0 };
     if (o->fn) {
+        pa_sampler_poll(t); /* the call's own samples go before its end */
         pa_thread_emit_counted(t, now, o->fn, d);
         pa_stats_counted(o->fn, d[0]);
     }

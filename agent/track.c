@@ -95,6 +95,7 @@ void pa_track_put_back(const pa_block_t *b) { pa_heap_insert(b); }
 void pa_track_freed(void *p)
 {
     pa_thread_t *t = pa_thread_get();
+    pa_sampler_poll(t);
     if (t)
         pa_thread_emit_free(t, pa_clock_ns(), (uintptr_t)p);
 }

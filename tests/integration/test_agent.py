@@ -618,9 +618,10 @@ def trace_mode_credits_allocations_and_cpu_to_their_calls():
     and CPU spent without allocating stays with the call that spent it."""
     with tempfile.TemporaryDirectory() as d:
         r = run([ARGS.python, os.path.join(VICTIMS, "attribution.py")], d, PYAGENT_MODE="trace",
-                PYAGENT_FREQ="1000", PYAGENT_LEAK_REPORT="off")
+                PYAGENT_FREQ="1000", PYAGENT_LEAK_REPORT="off", PYAGENT_COUNT="request")
         assert r.returncode == 0, r.stderr
-        calls = [c for c in calls_of(script_json(only_trace(d))) if c["function"] in ("f", "g", "spin")]
+        everything = calls_of(script_json(only_trace(d)))
+        calls = [c for c in everything if c["function"] in ("f", "g", "spin")]
         allocating = [c for c in calls if c["function"] in ("f", "g")]
         assert len(allocating) == 620, len(allocating)
         short = [c for c in allocating if c["alloc_bytes"] < 300000]
@@ -628,8 +629,15 @@ def trace_mode_credits_allocations_and_cpu_to_their_calls():
         spins = [c for c in calls if c["function"] == "spin"]
         after = [c for c in calls if c["function"] == "f"][-20:]
         spin_cpu, after_cpu = sum(c["cpu_ns"] for c in spins), sum(c["cpu_ns"] for c in after)
-        assert len(spins) == 20 and spin_cpu > 0, spins
+        assert len(spins) == 30 and spin_cpu > 0, spins
         assert after_cpu < 0.2 * spin_cpu, (spin_cpu, after_cpu)
+        # A counted call's end is written as soon as it returns: the samples taken in it
+        # must still be the spin's, not moved to its end (where main is running).
+        requests = [c for c in everything if c["function"] == "request"]
+        req_spins = [c for c in spins if c["depth"] == requests[0]["depth"] + 1]
+        req_cpu, req_spin_cpu = sum(c["cpu_ns"] for c in requests), sum(c["cpu_ns"] for c in req_spins)
+        assert len(requests) == 10 and len(req_spins) == 10 and req_cpu > 0, (requests, req_spins)
+        assert req_spin_cpu >= 0.8 * req_cpu, (req_cpu, req_spin_cpu)
 
 
 @test
