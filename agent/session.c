@@ -2,6 +2,7 @@
 
 #include "session.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,7 @@ static char **argv_saved;
 static char exe[PATH_MAX];
 static uint64_t start_mono, start_real, activated_ns;
 static atomic_int exited;
+static int forked; /* a fork child (not the process the agent started in) */
 
 static int copy_argv(int argc, char **argv)
 {
@@ -220,13 +222,10 @@ static void append_stats(void)
     pa_tables_unlock();
 }
 
-void pa_session_exit(void)
+/* The last checkpoint: leak records, final chunk and, when report is set, the leak
+ * report. The caller won the `exited` flag. */
+static void finish(int report)
 {
-    /* A vfork child shares our memory and must not touch the parent's state; and an
-     * exit from a signal handler that interrupted this thread inside the agent would
-     * wait forever for a lock the thread itself holds. */
-    if (!pa_tracking() || pa_in_agent || getpid() != pid || atomic_exchange(&exited, 1))
-        return;
     int guard = pa_in_agent;
     pa_in_agent = 1;
     pa_session_program_end(); /* os._exit and C exits skip the Python checkpoint */
@@ -240,9 +239,38 @@ void pa_session_exit(void)
     append_stats();
     pa_writer_finish();
     uint8_t head[8192];
-    if (pa_cfg.alloc)
+    if (report && pa_cfg.alloc)
         pa_report_leaks(head, pa_session_header(head, sizeof head, 0));
     pa_in_agent = guard;
+}
+
+void pa_session_exit(void)
+{
+    /* A vfork child shares our memory and must not touch the parent's state; and an
+     * exit from a signal handler that interrupted this thread inside the agent would
+     * wait forever for a lock the thread itself holds. */
+    if (!pa_tracking() || pa_in_agent || getpid() != pid || atomic_exchange(&exited, 1))
+        return;
+    finish(1);
+}
+
+/* No leak report at exec: the process goes on as another program, whose stderr (a
+ * pipe its parent reads, often) is not ours to write into; the trace has the leaks.
+ * A fork child that execs before its first flush created its file gets no trace:
+ * that is subprocess's child between fork and exec (running preexec_fn, say), not a
+ * process of the program's own. */
+int pa_session_exec(void)
+{
+    if (!pa_tracking() || pa_in_agent || getpid() != pid)
+        return 0;
+    if (forked && !pa_writer_last_path())
+        return 0;
+    if (atomic_exchange(&exited, 1))
+        return 0;
+    int saved = errno;
+    finish(0);
+    errno = saved;
+    return 1;
 }
 
 const char *pa_session_trace_path(void) { return pa_writer_path(); }
@@ -316,6 +344,7 @@ void pa_session_fork_child(void)
     pa_thread_fork_child();
     pa_writer_fork_child();
     process_identity();
+    forked = 1;
     pa_heap_set_inherited_before(start_mono);
     pa_calls_fork_child();
     pa_sampler_fork_child();

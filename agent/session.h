@@ -22,6 +22,12 @@ void pa_session_program_end(void);
 /* Checkpoint 2: the process exits. Leak records, final chunk, leak report. Once. */
 void pa_session_exit(void);
 
+/* An exec is about to replace this image (exec.c): its trace is finished like at exit,
+ * without the leak report. errno is preserved. @return 1 if the trace was finished
+ * (the rest of the process is not recorded if the exec then fails), 0 if not (not
+ * tracking, a vfork child, or a fork child that has not written its trace yet). */
+int pa_session_exec(void);
+
 const char *pa_session_trace_path(void);
 
 /* The PROCESS record (and INTERP when known and with_interp) for a header. */

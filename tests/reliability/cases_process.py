@@ -173,8 +173,9 @@ def subprocess_python_children_followed(ctx):
         parent = next(r[1] for r in rows if r[0] == "parent")
         child = next(r[1] for r in rows if r[0] == "child")
         by_pid = traces_by_pid(ctx)
-        assert set(by_pid) == {parent, child}, "%s: traces of %s, expected parent %d and child %d" % (
-            how, sorted(by_pid), parent, child)
+        assert set(by_pid) == {parent, child} and len(ctx.traces()) == 2, \
+            "%s: traces %s, expected one of parent %d and one of child %d" % (
+                how, [os.path.basename(t) for t in ctx.traces()], parent, child)
         assert_complete(ctx, by_pid[parent][0], how + " parent ")
         assert_complete(ctx, by_pid[child][0], how + " child ")
         assert leak_functions(ctx, by_pid[child][0]).get("child_work") == 55555, how
@@ -298,6 +299,20 @@ def failed_exec_keeps_running(ctx):
     assert "exec failed 2" in r.stdout and "still running 30" in r.stdout, r.stdout
     s = summary(ctx, ctx.only_trace())
     assert s["bad_chunks"] == 0 and not s["diagnostics"], s["diagnostics"]
+
+
+@case("processes")
+def exec_failing_after_the_checks_says_so(ctx):
+    """An exec that fails past the agent's checks (ENOEXEC): the program goes on unchanged, one line says the rest is not recorded"""
+    cmd = [ctx.python, victim(ctx, "proc_exec.py"), "execv_enoexec"]
+    base = ctx.run(cmd, lib=False)
+    mine = ctx.run(cmd, PYAGENT_LEAK_REPORT="off")
+    assert (base.returncode, base.stdout) == (mine.returncode, mine.stdout), (base, mine)
+    assert "exec failed 8" in mine.stdout and "still running 30" in mine.stdout, mine.stdout
+    lines = ctx.complaints(mine.stderr).splitlines()
+    assert len(lines) == 1 and "exec failed" in lines[0] and "not recorded" in lines[0], mine.stderr
+    s = assert_complete(ctx, ctx.only_trace())
+    assert "first_image" in leak_functions(ctx, ctx.only_trace()), s
 
 
 @case("processes")

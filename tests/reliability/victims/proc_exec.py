@@ -34,6 +34,15 @@ elif how == "execvp":
     os.execvp(os.path.basename(py), [py, __file__, "second", "execvp"])
 elif how == "execl_sh":
     os.execl("/bin/sh", "sh", "-c", "echo from sh; exit 5")
+elif how == "execv_enoexec":  # exists and is executable, but no format the kernel runs
+    with open("not-a-program", "w") as f:
+        f.write("\x01\x02 neither ELF nor #!\n")
+    os.chmod("not-a-program", 0o755)
+    try:
+        os.execv("./not-a-program", ["x"])
+    except OSError as e:
+        print("exec failed", e.errno, flush=True)
+    print("still running", len([bytearray(3000) for _ in range(30)]))
 elif how == "execv_missing":  # a failed exec: the program goes on
     try:
         os.execv("/nonexistent/program", ["x"])
