@@ -143,7 +143,8 @@ def blocked_worker():
     signal.pthread_sigmask(signal.SIG_BLOCK, allsigs)
     cpu(0.3)   # the agent's counters overflow here, with every signal blocked
     out.append(("nothing sent", signal.sigtimedwait(allsigs, 0)))
-    out.append(("sigwait", signal.sigwait({signal.SIGUSR1})))
+    ready.set()
+    out.append(("sigwait", int(signal.sigwait({signal.SIGUSR1}))))
     info = signal.sigwaitinfo({signal.SIGUSR2})
     out.append(("sigwaitinfo", info.si_signo, info.si_code))
     out.append(("pending", sorted(signal.sigpending())))
@@ -151,9 +152,10 @@ def blocked_worker():
 signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # process-wide disposition; the worker waits for it
 signal.signal(signal.SIGUSR2, signal.SIG_IGN)
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
+ready = threading.Event()
 t = threading.Thread(target=blocked_worker)
 t.start()
-time.sleep(0.5)
+ready.wait()
 signal.pthread_kill(t.ident, signal.SIGUSR1)
 time.sleep(0.05)
 signal.pthread_kill(t.ident, signal.SIGUSR2)
