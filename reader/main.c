@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "diff.h"
 #include "export.h"
 #include "flamegraph.h"
 #include "leaks.h"
@@ -19,15 +20,17 @@
 #define PA_VERSION "0.1.0"
 #endif
 
-enum { EXIT_OK = 0, EXIT_TRACE = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_TRACE = 1, EXIT_USAGE = 2, EXIT_CHECK = 3 /* diff --fail-if */ };
 
 /* Options every command may accept; each command says which it takes. */
 struct args {
-    const char *trace;
-    int json, all, top, full, threads, lines, native, folded;
+    const char *trace, *trace2; /* trace2: diff's NEW trace */
+    int json, all, top, full, threads, lines, native, folded, raw;
     int top_given, depth, has_since, has_until;
     uint64_t since, until;
     const char *sort, *event, *thread, *output, *function, *fields, *format;
+    const char *fail_if[PA_DIFF_MAX_CHECKS];
+    int nfail_if;
 };
 
 enum {
@@ -35,6 +38,7 @@ enum {
     OPT_EVENT = 1 << 5, OPT_THREAD = 1 << 6, OPT_THREADS = 1 << 7, OPT_LINES = 1 << 8, OPT_NATIVE = 1 << 9,
     OPT_FOLDED = 1 << 10, OPT_OUTPUT = 1 << 11, OPT_FUNCTION = 1 << 12, OPT_SINCE = 1 << 13, OPT_UNTIL = 1 << 14,
     OPT_DEPTH = 1 << 15, OPT_FIELDS = 1 << 16, OPT_FORMAT = 1 << 17,
+    OPT_FAIL_IF = 1 << 18, OPT_RAW = 1 << 19,
 };
 
 static const struct opt {
@@ -48,7 +52,7 @@ static const struct opt {
     { "--native", OPT_NATIVE, 0 }, { "--folded", OPT_FOLDED, 0 },   { "-o", OPT_OUTPUT, 1 },
     { "--output", OPT_OUTPUT, 1 },  { "--function", OPT_FUNCTION, 1 }, { "--since", OPT_SINCE, 1 },
     { "--until", OPT_UNTIL, 1 },   { "--depth", OPT_DEPTH, 1 },     { "--fields", OPT_FIELDS, 1 },
-    { "--format", OPT_FORMAT, 1 },
+    { "--format", OPT_FORMAT, 1 }, { "--fail-if", OPT_FAIL_IF, 1 }, { "--raw", OPT_RAW, 0 },
 };
 
 struct cmd {
@@ -65,6 +69,7 @@ static int cmd_report(const struct args *a);
 static int cmd_flamegraph(const struct args *a);
 static int cmd_script(const struct args *a);
 static int cmd_export(const struct args *a);
+static int cmd_diff(const struct args *a);
 
 static const struct cmd cmds[] = {
     { "summary", cmd_summary, OPT_JSON, "summary TRACE [--json]",
@@ -167,6 +172,78 @@ static const struct cmd cmds[] = {
       "                       sampled profile of the CPU samples weighted by the\n"
       "                       leader event\n"
       "  -o FILE              where to write (default: standard output)\n" },
+    { "diff", cmd_diff, OPT_JSON | OPT_TOP | OPT_SORT | OPT_EVENT | OPT_ALL | OPT_RAW | OPT_FAIL_IF,
+      "diff BASELINE NEW [--json] [--top N] [--sort KEY] [--event NAME]\n"
+      "       [--all] [--raw] [--fail-if EXPR]...",
+      "Two traces of a program compared per function, like perf diff: each sampled\n"
+      "event (self, and total with the function anywhere on the stack), call times\n"
+      "and counts (both traces in trace mode, or both with PYAGENT_COUNT), bytes and\n"
+      "blocks allocated (credited to the innermost Python function; and the peak of\n"
+      "live memory), bytes and blocks leaked per site (the innermost Python line).\n"
+      "Rows are ordered by the size of the change; a function in one trace only is\n"
+      "\"new\" or \"gone\". Functions match by name, file and first line, or by name\n"
+      "and file alone when that is unique (an edit moved the function).\n"
+      "Scale: a loaded or slower machine makes every function slower. Measured\n"
+      "values (sampled events, call times) are compared with scale x Baseline, the\n"
+      "scale coming from the functions with 50+ samples (or calls) in both: the\n"
+      "median change of the largest group of them that changed alike (with fewer\n"
+      "than 3 such functions, 1). What most functions did alike is the machine's\n"
+      "doing, what one function did beyond it is its code's: a function doing twice\n"
+      "the work shows about +100%, even when it holds most of the time. A change of\n"
+      "the whole program shows in the scale and the totals (total:cpu), not the\n"
+      "rows; --raw compares values as they are. Counts are never scaled.\n"
+      "Noise: a change is significant when it is at least 3 standard errors. Sampled\n"
+      "values vary with their number of samples (Poisson: the variance of a sum of\n"
+      "sample values is the sum of their squares), call times with the calls'\n"
+      "spread, both also by the run-to-run jitter (the functions' spread around the\n"
+      "scale beyond sampling; at least 5%); counts (calls, allocations, leaks) are\n"
+      "exact. Rows marked ~ are within noise. At 100 Hz a function taking 50 ms has\n"
+      "about 5 samples, whose count alone varies by 45%: raise PYAGENT_FREQ or run\n"
+      "longer to see small changes.\n"
+      "  --json          one JSON object: \"baseline\" and \"new\": {\"trace\", \"pid\",\n"
+      "                  \"argv\", \"duration_ns\", \"samples\", \"events\"}; \"noise_z\";\n"
+      "                  \"notes\" (what could not be compared); \"tables\": [{\"table\":\n"
+      "                  \"sampled\"|\"calls\"|\"alloc\"|\"leaks\", \"event\", \"cpu\" (the\n"
+      "                  CPU time event), \"source\" (calls: \"trace\"|\"counted\"),\n"
+      "                  \"units\", \"scale\", \"scale_from\" (functions), \"jitter\",\n"
+      "                  \"totals\", \"peak_bytes\" (alloc), \"rows_total\", \"rows\":\n"
+      "                  [{\"function\", \"file\", \"line\", \"status\": \"both\"|\"new\"|\n"
+      "                  \"gone\", then per measure (sampled: \"self\", \"total\"; calls:\n"
+      "                  \"time\", \"calls\", \"time_per_call\"; alloc and leaks: \"bytes\",\n"
+      "                  \"blocks\") {\"baseline\", \"new\", \"expected\" (scale x\n"
+      "                  baseline), \"delta\" (new - expected), \"delta_pct\" (null\n"
+      "                  when expected is 0), \"z\" (null when exact), \"exact\",\n"
+      "                  \"significant\", \"baseline_n\", \"new_n\" (the samples, calls or\n"
+      "                  blocks behind the value)}]}]; \"checks\": [{\"expr\",\n"
+      "                  \"passed\", \"matched\" (rows the target matched), \"failures\":\n"
+      "                  [{\"function\", \"file\", \"line\", \"metric\", \"baseline\",\n"
+      "                  \"new\", \"delta\", \"delta_pct\"}]}]; \"failed\". Times in ns,\n"
+      "                  sizes in bytes.\n"
+      "  --top N         rows per table (default 20; JSON: all; 0: all)\n"
+      "  --sort KEY      delta (default: the absolute change of self, time or bytes),\n"
+      "                  total (of total, calls or blocks), pct, baseline, new, name\n"
+      "  --event NAME    only this sampled event's table (cpu: the CPU time event)\n"
+      "  --all           leaks: also interpreter, import and startup residue\n"
+      "  --raw           no scale: compare measured values as they are\n"
+      "  --fail-if EXPR  exit with status 3 when a change passes a threshold and is\n"
+      "                  significant; repeatable; each crossing is printed on stderr.\n"
+      "                  EXPR is TARGET:METRIC OP CHANGE, for example\n"
+      "                  'handle_request:cpu>+10%', '*:cpu>+20%', 'leaks:bytes>+0',\n"
+      "                  'alloc:bytes>+50%', 'total:cpu>+15%':\n"
+      "    TARGET  a function name or glob, matching a qualified name or its last\n"
+      "            dotted parts (handle_request, Server.*); * every function (or\n"
+      "            leak site); total: the whole trace, unscaled (alloc:M is\n"
+      "            total:alloc_M, leaks:M is total:leak_M)\n"
+      "    METRIC  cpu, cpu_total (self, total of the CPU time event), EVENT or\n"
+      "            EVENT_total (another sampled event), time, calls, time_per_call,\n"
+      "            alloc_bytes, alloc_blocks, alloc_peak (total only), leak_bytes,\n"
+      "            leak_blocks\n"
+      "    OP      >, >=, <, <= (<-10% is a drop of more than 10%)\n"
+      "    CHANGE  [+|-]N% relative to the expected value (a row absent from the\n"
+      "            baseline is +inf%), or an absolute change: N in ns, us, ms, s\n"
+      "            (times), B, K, M, G (bytes, 1024-based) or plain (counts)\n"
+      "Exit status: 0 ok, 1 unusable trace, 2 usage error (a malformed --fail-if, or\n"
+      "a metric the traces do not both have), 3 a --fail-if threshold crossed.\n" },
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
@@ -237,6 +314,7 @@ static int set_opt(const struct cmd *c, const struct opt *o, const char *v, stru
     case OPT_LINES: a->lines = 1; break;
     case OPT_NATIVE: a->native = 1; break;
     case OPT_FOLDED: a->folded = 1; break;
+    case OPT_RAW: a->raw = 1; break;
     case OPT_SORT: a->sort = v; break;
     case OPT_EVENT: a->event = v; break;
     case OPT_THREAD: a->thread = v; break;
@@ -244,6 +322,11 @@ static int set_opt(const struct cmd *c, const struct opt *o, const char *v, stru
     case OPT_FUNCTION: a->function = v; break;
     case OPT_FIELDS: a->fields = v; break;
     case OPT_FORMAT: a->format = v; break;
+    case OPT_FAIL_IF:
+        if (a->nfail_if >= PA_DIFF_MAX_CHECKS)
+            return bad_usage("%s: at most %d --fail-if", c->name, PA_DIFF_MAX_CHECKS);
+        a->fail_if[a->nfail_if++] = v;
+        break;
     case OPT_SINCE:
     case OPT_UNTIL:
         if (pa_parse_time(v, o->bit == OPT_SINCE ? &a->since : &a->until) < 0)
@@ -278,12 +361,18 @@ static int parse_args(const struct cmd *c, int argc, char **argv, struct args *a
             return EXIT_USAGE;
         if (o)
             continue;
+        if (a->trace && c->run == cmd_diff && !a->trace2) { /* diff BASELINE NEW */
+            a->trace2 = s;
+            continue;
+        }
         if (a->trace)
             return bad_usage("%s: more than one TRACE given (%s)", c->name, s);
         a->trace = s;
     }
     if (!a->trace)
         return bad_usage("%s: no TRACE given", c->name);
+    if (c->run == cmd_diff && !a->trace2)
+        return bad_usage("%s: two traces needed, BASELINE and NEW", c->name);
     return 0;
 }
 
@@ -525,6 +614,89 @@ static int cmd_export(const struct args *a)
     }
     if (f == stdout && fflush(stdout) != 0 && errno != EPIPE && st == EXIT_OK)
         st = EXIT_TRACE;
+    return st;
+}
+
+static enum pa_diff_sort diff_sort(const char *s)
+{
+    static const char *const keys[] = { "delta", "total", "pct", "baseline", "new", "name" };
+    for (size_t i = 0; s && i < sizeof keys / sizeof keys[0]; i++)
+        if (!strcmp(s, keys[i]))
+            return (enum pa_diff_sort)i;
+    return s ? (enum pa_diff_sort)-1 : PA_DIFF_SORT_DELTA;
+}
+
+/* Each --fail-if against the diff. @return the number that tripped, or -1 (usage
+ * error or out of memory: the status is in *st). */
+static int diff_checks(const struct pa_diff *d, struct pa_diff_check *ck, size_t n, int *st)
+{
+    pa_sbuf_t err;
+    int tripped = 0;
+    pa_sbuf_init(&err);
+    for (size_t i = 0; i < n; i++) {
+        int r = pa_diff_check_run(d, &ck[i], &err);
+        if (r < 0) {
+            *st = r == -2 ? option_problem("diff", &err, -2) : EXIT_TRACE;
+            pa_sbuf_free(&err);
+            return -1;
+        }
+        tripped += r > 0;
+        if (ck[i].nmatched == 0)
+            pa_sbuf_printf(&err, "warning: --fail-if '%s': no function or leak site matches %s\n", ck[i].expr,
+                           ck[i].target);
+    }
+    option_problem("diff", &err, 0);
+    return tripped;
+}
+
+static void diff_trips(const struct pa_diff_check *ck, size_t n)
+{
+    pa_sbuf_t msg;
+    pa_sbuf_init(&msg);
+    for (size_t i = 0; i < n; i++)
+        pa_diff_check_describe(&ck[i], &msg);
+    option_problem("diff", &msg, 0);
+}
+
+static int cmd_diff(const struct args *a)
+{
+    struct pa_diff_check ck[PA_DIFF_MAX_CHECKS];
+    struct pa_diff_opts o = { .json = a->json, .all = a->all, .raw = a->raw, .event = a->event,
+                              .sort = diff_sort(a->sort), .top = a->top_given ? a->top : PA_DIFF_TOP_DEFAULT,
+                              .checks = ck, .nchecks = (size_t)a->nfail_if };
+    pa_sbuf_t err, out;
+    if ((int)o.sort < 0)
+        return bad_usage("diff: --sort takes delta, total, pct, baseline, new or name, got %s", a->sort);
+    if (!strcmp(a->trace, "-") && !strcmp(a->trace2, "-"))
+        return bad_usage("diff: only one of the traces can be standard input");
+    pa_sbuf_init(&err);
+    for (int i = 0; i < a->nfail_if; i++)
+        if (pa_diff_check_parse(a->fail_if[i], &ck[i], &err) < 0)
+            return option_problem("diff", &err, -2);
+    pa_trace_t *t0 = load(a->trace), *t1 = t0 ? load(a->trace2) : NULL;
+    struct pa_diff d;
+    int st = EXIT_TRACE, tripped = -1;
+    int rc = t1 ? pa_diff_build(t0, a->trace, t1, a->trace2, &o, &d, &err) : -1;
+    if (rc == -2)
+        st = option_problem("diff", &err, rc);
+    if (rc == 0)
+        tripped = diff_checks(&d, ck, o.nchecks, &st);
+    if (tripped >= 0) {
+        pa_sbuf_init(&out);
+        st = emit(&out, pa_diff_render(&d, &o, &out));
+        diff_trips(ck, o.nchecks);
+        if (st == EXIT_OK && tripped > 0)
+            st = EXIT_CHECK;
+    } else if (rc == -1 && t1) {
+        fprintf(stderr, "pyagent: out of memory\n");
+    }
+    for (size_t i = 0; i < o.nchecks; i++)
+        pa_diff_check_free(&ck[i]);
+    if (t1)
+        pa_diff_free(&d);
+    pa_sbuf_free(&err);
+    pa_trace_free(t0);
+    pa_trace_free(t1);
     return st;
 }
 
