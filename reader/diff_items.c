@@ -188,12 +188,38 @@ static int64_t func_item(const pa_trace_t *t, pa_idmap_t *ix, struct pa_diff_ite
     return (int64_t)out->n - 1;
 }
 
-static int by_thread_order(const void *a, const void *b)
+/* The calls grouped by thread, each thread's in entry order. c->v is sorted by start,
+ * then serial, then entry order, so a stable partition by thread is enough: no sort
+ * of millions of calls. @return indices into c->v (pa_mem_free), or NULL. */
+static size_t *thread_order(const struct pa_calls *c)
 {
-    const struct pa_call *x = *(const struct pa_call *const *)a, *y = *(const struct pa_call *const *)b;
-    if (x->serial != y->serial)
-        return x->serial < y->serial ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    pa_idmap_t ix; /* serial -> thread index */
+    size_t *ord = pa_mem_calloc(c->n + 1, sizeof *ord), *at = NULL, nth = 0, cap = 0;
+    uint32_t k;
+    int rc = ord ? 0 : -1;
+    pa_idmap_init(&ix);
+    for (size_t i = 0; i < c->n && rc == 0; i++) {
+        if (pa_idmap_get(&ix, c->v[i].serial, &k) == 0 && k < nth) {
+            at[k]++;
+            continue;
+        }
+        rc = pa_vec_reserve((void **)&at, &cap, nth + 1, sizeof *at) < 0 ||
+                     pa_idmap_put(&ix, c->v[i].serial, (uint32_t)nth) < 0 ? -1 : 0;
+        if (rc == 0)
+            at[nth++] = 1;
+    }
+    for (size_t t = 0, sum = 0, n; t < nth && rc == 0; t++) /* counts -> first slots */
+        n = at[t], at[t] = sum, sum += n;
+    for (size_t i = 0; i < c->n && rc == 0; i++)
+        if (pa_idmap_get(&ix, c->v[i].serial, &k) == 0 && k < nth)
+            ord[at[k]++] = i;
+    pa_idmap_free(&ix);
+    pa_mem_free(at);
+    if (rc < 0) {
+        pa_mem_free(ord);
+        return NULL;
+    }
+    return ord;
 }
 
 /* The calls of one thread's frames open around the current one, by depth. */
@@ -252,17 +278,13 @@ static void add_outer(struct pa_diff_items *out, struct call_acc *total, const s
 
 static int walk_calls(struct call_walk *w, const struct pa_calls *c)
 {
-    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to calls */
-    const struct pa_call **ord = pa_mem_calloc(c->n ? c->n : 1, sizeof *ord);
+    size_t *ord = thread_order(c);
     struct call_acc total = { 0, 0 };
     int rc = ord ? 0 : -1;
-    for (size_t i = 0; i < c->n && rc == 0; i++)
-        ord[i] = &c->v[i];
-    if (rc == 0) /* NOLINTNEXTLINE(bugprone-sizeof-expression): as above */
-        pa_vec_sort(ord, c->n, sizeof *ord, by_thread_order);
     for (size_t i = 0; i < c->n && rc == 0; i++) {
-        rc = add_call(w, ord[i], i ? ord[i - 1]->serial : ord[i]->serial);
-        add_outer(w->out, &total, ord[i]);
+        const struct pa_call *call = &c->v[ord[i]];
+        rc = add_call(w, call, i ? c->v[ord[i - 1]].serial : call->serial);
+        add_outer(w->out, &total, call);
     }
     for (size_t i = 0; i < w->out->n && rc == 0; i++)
         finish_times(&w->out->v[i], &w->acc[i]);
