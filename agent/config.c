@@ -65,8 +65,11 @@ static int parse_bool(const char *v, int *out)
 static int parse_int(const char *v, int min, int max, int *out)
 {
     char *end;
+    /* strtol alone would take " 5" (leading blanks) while refusing "5 ". */
+    if (!(*v == '-' || (*v >= '0' && *v <= '9')))
+        return -1;
     long n = strtol(v, &end, 10);
-    if (!*v || *end || n < min || n > max)
+    if (*end || n < min || n > max)
         return -1;
     *out = (int)n;
     return 0;
