@@ -22,6 +22,19 @@ def victim(ctx, name):
     return os.path.join(ctx.victims, name)
 
 
+def matches(ctx, base, cmd, **env):
+    """Runs cmd with the agent and checks it against base, a run without it (one
+    baseline serves several agent configurations)."""
+    mine = ctx.run(cmd, **env)
+    what = "%s with %s" % (" ".join(map(str, cmd[1:]))[:100], env)
+    assert base.returncode == mine.returncode, "%s: exit status %d without the agent, %d with it\nstderr: %s" % (
+        what, base.returncode, mine.returncode, mine.stderr[-1500:])
+    assert base.stdout == mine.stdout, "%s: stdout differs\nwithout: %r\nwith:    %r" % (
+        what, base.stdout[-600:], mine.stdout[-600:])
+    assert not ctx.complaints(mine.stderr), "%s: the agent complained: %s" % (what, ctx.complaints(mine.stderr))
+    return mine
+
+
 def samples_in(ctx):
     """Samples the agent took in the one trace of ctx.tmp (then removes it)."""
     trace = ctx.only_trace()
@@ -33,10 +46,11 @@ def samples_in(ctx):
 @case("signals")
 def program_handlers_and_timers_unchanged(ctx):
     """own handlers on SIGPROF/SIGVTALRM/SIGALRM/SIGUSR1/2/SIGRTMIN+1/+4 and all three itimers, at 100 and 5000 Hz"""
+    cmd = [ctx.python, victim(ctx, "sig_handlers.py")]
+    base = ctx.run(cmd, lib=False)
+    assert "rtmin+4 received 11" in base.stdout and "fired enough: False" not in base.stdout, base.stdout
     for rate in RATES:
-        base, mine = ctx.same_as_baseline([ctx.python, victim(ctx, "sig_handlers.py")], PYAGENT_FREQ=rate,
-                                          PYAGENT_LEAK_REPORT="off")
-        assert "rtmin+4 received 11" in base.stdout and "fired enough: False" not in base.stdout, base.stdout
+        matches(ctx, base, cmd, PYAGENT_FREQ=rate, PYAGENT_LEAK_REPORT="off")
         assert samples_in(ctx) > 0, "no samples at %s Hz: the agent stopped sampling" % rate
     return "every count equal; samples taken"
 
@@ -44,11 +58,11 @@ def program_handlers_and_timers_unchanged(ctx):
 @case("signals")
 def program_takes_the_agents_signal(ctx):
     """sigaction/signal/sigqueue/SA_RESETHAND/SIG_IGN/SIG_DFL/sigwaitinfo on SIGRTMIN+4, the agent's default"""
-    lib = ctx.compile_c("sig_chain.c")
+    cmd = [ctx.python, victim(ctx, "sig_chain.py"), ctx.compile_c("sig_chain.c"), "rtmin+4"]
+    base = ctx.run(cmd, lib=False)
+    assert "sigqueue x5: hits 5 sum 15" in base.stdout, base.stdout
     for rate in RATES:
-        base, mine = ctx.same_as_baseline([ctx.python, victim(ctx, "sig_chain.py"), lib, "rtmin+4"],
-                                          PYAGENT_FREQ=rate, PYAGENT_LEAK_REPORT="off")
-        assert "sigqueue x5: hits 5 sum 15" in base.stdout, base.stdout
+        matches(ctx, base, cmd, PYAGENT_FREQ=rate, PYAGENT_LEAK_REPORT="off")
         assert samples_in(ctx) > 0, "no samples at %s Hz after the program took the signal" % rate
     return "program sees exactly its own signals; sampling goes on"
 
@@ -58,8 +72,9 @@ def configured_signal_taken_and_default_left_free(ctx):
     """PYAGENT_SIGNAL=SIGRTMIN+2: the program using +2 or +4 sees only its own instances"""
     lib = ctx.compile_c("sig_chain.c")
     for used in ("rtmin+2", "rtmin+4"):
-        ctx.same_as_baseline([ctx.python, victim(ctx, "sig_chain.py"), lib, used], PYAGENT_SIGNAL="SIGRTMIN+2",
-                             PYAGENT_FREQ="5000", PYAGENT_LEAK_REPORT="off")
+        cmd = [ctx.python, victim(ctx, "sig_chain.py"), lib, used]
+        matches(ctx, ctx.run(cmd, lib=False), cmd, PYAGENT_SIGNAL="SIGRTMIN+2", PYAGENT_FREQ="5000",
+                PYAGENT_LEAK_REPORT="off")
         assert samples_in(ctx) > 0, "no samples with PYAGENT_SIGNAL=SIGRTMIN+2 (program uses %s)" % used
 
 
@@ -106,12 +121,12 @@ def ignored_agent_signal_stays_ignored(ctx):
 @case("signals")
 def blocking_calls_interrupted_as_without_agent(ctx):
     """read/poll/nanosleep/sem_wait/select interrupted once each (with and without SA_RESTART); PEP 475 paths"""
-    lib = ctx.compile_c("sig_eintr.c", flags=("-lpthread",))
+    cmd = [ctx.python, victim(ctx, "sig_eintr.py"), ctx.compile_c("sig_eintr.c", flags=("-lpthread",))]
+    base = ctx.run(cmd, lib=False)
+    assert "read=EINTR poll=EINTR nanosleep=EINTR sem_wait=EINTR select=EINTR caught=5" in base.stdout, base.stdout
+    assert "setup failed" not in base.stdout and "stopped answering" not in base.stdout, base.stdout
     for rate in RATES:
-        base, mine = ctx.same_as_baseline([ctx.python, victim(ctx, "sig_eintr.py"), lib], PYAGENT_FREQ=rate,
-                                          PYAGENT_LEAK_REPORT="off", timeout=120)
-        assert "read=EINTR poll=EINTR nanosleep=EINTR sem_wait=EINTR select=EINTR caught=5" in base.stdout, base.stdout
-        assert "setup failed" not in base.stdout and "stopped answering" not in base.stdout, base.stdout
+        matches(ctx, base, cmd, PYAGENT_FREQ=rate, PYAGENT_LEAK_REPORT="off")
     first = base.stdout.splitlines()[1].split(":", 1)[1].strip()
     return "SA_RESTART: " + first
 
@@ -176,9 +191,10 @@ for _ in range(3):
     time.sleep(0.01)
 print("wakeup bytes", sorted(set(b.recv(100))), "handled", len(got))
 '''
+    base = ctx.run([ctx.python, "-c", code], lib=False)
+    assert base.stdout.startswith("nothing sent None\nsigwait 10\nsigwaitinfo 12"), base.stdout
     for rate in RATES:
-        base, mine = ctx.same_as_baseline([ctx.python, "-c", code], PYAGENT_FREQ=rate, PYAGENT_LEAK_REPORT="off")
-        assert base.stdout.startswith("nothing sent None\nsigwait 10\nsigwaitinfo 12"), base.stdout
+        matches(ctx, base, [ctx.python, "-c", code], PYAGENT_FREQ=rate, PYAGENT_LEAK_REPORT="off")
     return "no overflow reached sigtimedwait/sigwait/sigpending"
 
 

@@ -77,7 +77,7 @@ int chain_check(int sig, char *out, int len)
         union sigval v = { .sival_int = i };
         sigqueue(getpid(), sig, v);
     }
-    burn(300);
+    burn(150);
     SAY("sigqueue x5: hits %d sum %d mask %s\n", (int)hits, (int)value_sum, mask_ok ? "kept" : "lost");
     sigaction(sig, NULL, &cur);
     SAY("query %s flags-siginfo %d usr2-in-mask %d\n", kind(&cur), !!(cur.sa_flags & SA_SIGINFO),
@@ -86,7 +86,7 @@ int chain_check(int sig, char *out, int len)
     void (*prev)(int) = signal(sig, on_plain);
     SAY("signal() returned %s\n", (void *)prev == (void *)on_info ? "on_info" : "other");
     raise(sig);
-    burn(200);
+    burn(100);
     SAY("raise: plain %d\n", (int)plain_hits);
 
     memset(&sa, 0, sizeof sa);
@@ -99,11 +99,11 @@ int chain_check(int sig, char *out, int len)
 
     signal(sig, SIG_IGN);
     raise(sig);
-    burn(200);
+    burn(100);
     SAY("ignored: still here\n");
 
     signal(sig, SIG_DFL); /* the overflows that follow must not end the program */
-    burn(300);
+    burn(150);
     SAY("default: still here\n");
 
     sigset_t set, was;
@@ -129,7 +129,7 @@ int wait_all(char *out, int len)
     sigset_t all, was;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &was);
-    burn(300);
+    burn(150);
     struct timespec zero = { 0, 0 };
     siginfo_t si;
     int got = sigtimedwait(&all, &si, &zero);
