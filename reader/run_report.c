@@ -114,11 +114,11 @@ static void describe(pa_trace_t *t, off_t size, pa_sbuf_t *line)
     size_t nthreads = pa_trace_threads(t, &th);
     pa_sbuf_printf(line, ", %zu thread%s", nthreads, nthreads == 1 ? "" : "s");
     if (c->samples)
-        pa_sbuf_printf(line, ", %s samples", pa_fmt_num(a, c->samples));
+        pa_sbuf_printf(line, ", %s sample%s", pa_fmt_num(a, c->samples), c->samples == 1 ? "" : "s");
     if (c->call_enters)
-        pa_sbuf_printf(line, ", %s calls", pa_fmt_num(a, c->call_enters));
+        pa_sbuf_printf(line, ", %s call%s", pa_fmt_num(a, c->call_enters), c->call_enters == 1 ? "" : "s");
     if (c->allocs)
-        pa_sbuf_printf(line, ", %s allocations, peak %s bytes", pa_fmt_num(a, c->allocs),
+        pa_sbuf_printf(line, ", %s allocation%s, peak %s bytes", pa_fmt_num(a, c->allocs), c->allocs == 1 ? "" : "s",
                        pa_fmt_num(b, r->peak_bytes));
     if (c->allocs || c->leak_records) /* PYAGENT_ALLOC=off: nothing to say about leaks */
         leak_part(t, line);
