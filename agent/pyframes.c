@@ -186,7 +186,7 @@ static uint32_t intern_name(const char *u, intptr_t len, int is_path)
         size_t n = strlen(cwd), m = (size_t)len < PATH_MAX ? (size_t)len : PATH_MAX - 1;
         const char *rel = (m > 2 && u[0] == '.' && u[1] == '/') ? u + 2 : u;
         m -= (size_t)(rel - u);
-        memcpy(buf, cwd, n);
+        memcpy(buf, cwd, n); // NOLINT(bugprone-not-null-terminated-result): a counted string, '/' follows
         buf[n] = '/';
         memcpy(buf + n + 1, rel, m);
         return pa_tab_string(buf, n + 1 + m);

@@ -188,7 +188,7 @@ static void find_stdlib(void)
     PyObject *file = os ? api.Object_GetAttrString(os, "__file__") : NULL;
     const char *s = file ? pa_py.Unicode_AsUTF8AndSize(file, NULL) : NULL;
     if (s && strlen(s) < sizeof stdlib_dir) {
-        strcpy(stdlib_dir, s);
+        strcpy(stdlib_dir, s); // NOLINT(clang-analyzer-security.insecureAPI.strcpy): length checked above
         char *slash = strrchr(stdlib_dir, '/');
         if (slash)
             *slash = 0;
@@ -235,7 +235,7 @@ static void activate(void)
     char *nl = strchr(version, '\n');
     if (nl)
         *nl = ' ';
-    pa_py.minor = (v[0] == '3' && v[1] == '.') ? atoi(v + 2) : 0;
+    pa_py.minor = (v[0] == '3' && v[1] == '.') ? (int)strtol(v + 2, NULL, 10) : 0; /* "12.1 (main..." */
     pa_py.layout = standard_build() ? pa_pylayout_for(pa_py.minor) : NULL;
     if (!pa_py.layout)
         pa_log("no frame layout for CPython %.20s (%s build); stacks will be native only", v,

@@ -621,7 +621,7 @@ static void sample_running_threads(void)
     if (!d)
         return;
     for (struct dirent *e; (e = readdir(d));) {
-        int tid = atoi(e->d_name);
+        int tid = (int)strtol(e->d_name, NULL, 10); /* 0 for "." and ".." */
         if (tid > 0 && tid != self)
             sample_thread(pa_thread_for_tid(tid), tid);
     }

@@ -18,7 +18,7 @@
 #include "common.h"
 
 /* glibc's public alias of sigaction (GLIBC_2.2.5): the real one, without dlsym. */
-extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old); // NOLINT(bugprone-reserved-identifier): glibc's
 
 static atomic_int claimed;          /* the signal, 0 before pa_sigchain_claim */
 static struct sigaction program;    /* what the program believes is installed */
@@ -182,6 +182,7 @@ static int wait_for_program(const sigset_t *set, siginfo_t *info, const struct t
     if (!real)
         return errno = ENOSYS, -1;
     siginfo_t mine;
+    // cppcheck-suppress uninitvar ; only its address is taken here: real() fills it
     siginfo_t *si = info ? info : &mine;
     int64_t end = timeout ? mono_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec : 0;
     const struct timespec *wait = timeout;

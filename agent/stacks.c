@@ -72,6 +72,7 @@ static uint32_t build(const capture_t *c, int *named)
         push_python(&b, &c->py[k]);
     for (int i = c->n_ips - 1; i >= 0; i--) {
         // cppcheck-suppress uninitvar ; the first loop set seg_of[0 .. n_ips)
+        // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): i < n_ips, seg_of's size
         if (seg_of[i] < 0) {
             push_native(&b, c->ips[i]);
             continue;

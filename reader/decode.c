@@ -248,7 +248,7 @@ static size_t end_frame(struct dec *x, size_t off)
     fi->end_raw_bytes = pa_le64_get(p + 8);
     if (fi->end_chunks != fi->chunks + fi->bad_chunks)
         warn(x, "the end frame counts %llu chunks, the file has %llu", (unsigned long long)fi->end_chunks,
-             (unsigned long long)(fi->chunks + fi->bad_chunks));
+             (unsigned long long)fi->chunks + fi->bad_chunks);
     size_t next = off + PA_SKIPPABLE_HEAD + size;
     if (next < x->len)
         warn(x, "%zu bytes after the end frame at offset %zu are ignored", x->len - next, next);

@@ -82,7 +82,7 @@ static int name_frames(struct flame *f)
     if (rc == 0)
         pa_vec_sort(sorted, p->nfuncs, sizeof *sorted, by_str);
     for (size_t i = 0; rc == 0 && i < p->nfuncs; i++)
-        if (f->nnames == 0 || strcmp(f->names[f->nnames - 1], sorted[i]))
+        if (f->nnames == 0 || strcmp(f->names[f->nnames - 1], sorted[i]) != 0)
             f->names[f->nnames++] = sorted[i];
     for (size_t i = 0; rc == 0 && i < p->nfuncs; i++) {
         const char *key = f->pool.buf + off[i];

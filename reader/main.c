@@ -282,6 +282,7 @@ static int parse_top(const char *s, int *top)
 {
     char *end;
     errno = 0;
+    /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): --top and --depth take a value (opts[]) */
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < 0 || v > 1000000000)
         return -1;
@@ -589,7 +590,7 @@ static int cmd_export(const struct args *a)
     pa_trace_t *t = load(a->trace);
     if (!t)
         return EXIT_TRACE;
-    FILE *f = a->output && strcmp(a->output, "-") ? fopen(a->output, "w") : stdout;
+    FILE *f = a->output && strcmp(a->output, "-") != 0 ? fopen(a->output, "w") : stdout;
     if (!f) {
         fprintf(stderr, "pyagent: export: cannot write %s: %s\n", a->output, strerror(errno));
         pa_trace_free(t);

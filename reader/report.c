@@ -199,9 +199,7 @@ static void text_location(pa_sbuf_t *o, const struct pa_prof_func *f)
 {
     if (f->kind == PA_PROF_PYTHON && f->line)
         pa_sbuf_printf(o, "%s:%llu", f->file, (unsigned long long)f->line);
-    else if (f->kind == PA_PROF_PYTHON)
-        pa_sbuf_puts(o, f->file);
-    else if ((f->kind == PA_PROF_NATIVE || f->kind == PA_PROF_NO_PYTHON) && f->file)
+    else if ((f->kind == PA_PROF_PYTHON || f->kind == PA_PROF_NATIVE || f->kind == PA_PROF_NO_PYTHON) && f->file)
         pa_sbuf_puts(o, f->file);
 }
 

@@ -242,8 +242,8 @@ static char *preload_value(const char *lib)
     snprintf(v, cap, "LD_PRELOAD=%s", lib);
     for (char *save = NULL, *tok = copy ? strtok_r(copy, ": ", &save) : NULL; tok; tok = strtok_r(NULL, ": ", &save)) {
         const char *base = strrchr(tok, '/');
-        if (strcmp(base ? base + 1 : tok, "libpyagent.so") != 0)
-            strcat(strcat(v, ":"), tok);
+        if (strcmp(base ? base + 1 : tok, "libpyagent.so") != 0) /* cap counts each ':' and token */
+            strcat(strcat(v, ":"), tok); // NOLINT(clang-analyzer-security.insecureAPI.strcpy)
     }
     free(copy);
     return v;
@@ -350,25 +350,9 @@ static int spawn_and_wait(char **cmd, char **env, int *status)
     return exec_errno;
 }
 
-int pa_run_main(int argc, char **argv)
+/* Runs cmd in env. @return the exit status to pass on. */
+static int run_in(char **cmd, char **env)
 {
-    struct settings s = { .n = 0 };
-    int first = parse_flags(argc, argv, &s);
-    if (first < 0)
-        return first == -0x100 ? 0 : -first;
-    if (first >= argc)
-        return usage_error("no COMMAND given%s%s", "", "");
-    char lib[PATH_MAX + 32];
-    if (find_library(lib, sizeof lib) != 0) {
-        fprintf(stderr, "pyagent run: cannot find the agent library (looked for %s)\n", lib);
-        return RUN_CANNOT_EXEC;
-    }
-    char *preload = preload_value(lib);
-    char **env = preload ? child_environment(&s, preload) : NULL;
-    if (!env) {
-        fprintf(stderr, "pyagent run: out of memory\n");
-        return RUN_CANNOT_EXEC;
-    }
     char err[512];
     if (pa_config_load(env, err, sizeof err) != 0)
         return usage_error("%s%s", err, "");
@@ -376,13 +360,43 @@ int pa_run_main(int argc, char **argv)
     struct pa_run_outputs outs;
     pa_run_outputs_before(&outs, env);
     int status = 0;
-    int exec_errno = spawn_and_wait(argv + first, env, &status);
+    int exec_errno = spawn_and_wait(cmd, env, &status);
     if (exec_errno) {
-        fprintf(stderr, "pyagent run: cannot run %s: %s\n", argv[first], strerror(exec_errno));
+        fprintf(stderr, "pyagent run: cannot run %s: %s\n", cmd[0], strerror(exec_errno));
         return exec_errno == ENOENT ? RUN_NOT_FOUND : RUN_CANNOT_EXEC;
     }
     pa_run_outputs_report(&outs, stderr);
     if (WIFSIGNALED(status))
         die_like(WTERMSIG(status));
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Runs cmd under the agent with the flags' variables. @return the exit status to pass on. */
+static int run_with(const struct settings *s, char **cmd)
+{
+    char lib[PATH_MAX + 32];
+    if (find_library(lib, sizeof lib) != 0) {
+        fprintf(stderr, "pyagent run: cannot find the agent library (looked for %s)\n", lib);
+        return RUN_CANNOT_EXEC;
+    }
+    char *preload = preload_value(lib);
+    char **env = preload ? child_environment(s, preload) : NULL;
+    int rc = env ? run_in(cmd, env) : RUN_CANNOT_EXEC;
+    if (!env)
+        fprintf(stderr, "pyagent run: out of memory\n");
+    free(env);
+    free(preload);
+    return rc;
+}
+
+int pa_run_main(int argc, char **argv)
+{
+    struct settings s = { .n = 0 };
+    int first = parse_flags(argc, argv, &s);
+    int rc = first < 0       ? (first == -0x100 ? 0 : -first)
+             : first >= argc ? usage_error("no COMMAND given%s%s", "", "")
+                             : run_with(&s, argv + first);
+    for (size_t i = 0; i < s.n; i++)
+        free(s.set[i]);
+    return rc;
 }
