@@ -38,6 +38,7 @@ while time.process_time() < end:
 PY
 cat >"$tmp/calls.py" <<'PY'
 import pyagent, threading
+pyagent.resume()  # started paused: the interpreter's start-up calls stay out
 def rec(n):
     return 0 if n == 0 else 1 + rec(n - 1)
 def gen(n):
@@ -102,8 +103,9 @@ run() {
 }
 run sampling spin.py PYAGENT_FREQ=1000 PYAGENT_ALLOC=off
 run sampling-native spin.py PYAGENT_FREQ=500 PYAGENT_ALLOC=off PYAGENT_NATIVE=full PYAGENT_NATIVE_DEPTH=8
-run trace calls.py PYAGENT_MODE=trace PYAGENT_COUNT=rec PYAGENT_ALLOC=off
-run trace-c calls.py PYAGENT_MODE=trace PYAGENT_TRACE_C=on PYAGENT_START=paused PYAGENT_EVENTS=off
+run trace calls.py PYAGENT_MODE=trace PYAGENT_START=paused PYAGENT_COUNT=rec PYAGENT_ALLOC=off
+run trace-c calls.py PYAGENT_MODE=trace PYAGENT_START=paused PYAGENT_TRACE_C=on PYAGENT_EVENTS=off \
+    PYAGENT_NATIVE_DEPTH=2 PYAGENT_PYTHON_DEPTH=8
 run leaky leaky.py PYAGENT_EVENTS=off PYAGENT_NATIVE_DEPTH=4
 
 # The torn tail: SIGKILL while the agent writes every 10 ms.

@@ -44,9 +44,10 @@ seconds=${seconds:-20}
 case $seconds in ''|*[!0-9]*) echo "run.sh: --seconds and --minutes take whole numbers" >&2; exit 2 ;; esac
 [ "$seconds" -ge 1 ] || seconds=1
 
-# Per input: 10 s (a hang), 256 MiB in one allocation (twice the largest buffer the
-# format allows: a 64 MiB chunk), 2 GiB resident.
-limits=(-timeout=10 -malloc_limit_mb=256 -rss_limit_mb=2048)
+# Per input: 30 s (a hang; an input takes milliseconds, but a loaded 2-core machine
+# once stalled one for 13 s inside ASan's free), 256 MiB in one allocation (four times
+# the largest buffer the format allows: a 64 MiB chunk), 2 GiB resident.
+limits=(-timeout=30 -malloc_limit_mb=256 -rss_limit_mb=2048)
 
 findings=0
 for name in "${targets[@]}"; do
