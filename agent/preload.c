@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "common.h"
 #include "exec.h"
+#include "selfkill.h"
 #include "session.h"
 
 /* glibc passes argc, argv and envp to ELF constructors: reading them here needs
@@ -14,6 +15,7 @@ __attribute__((constructor)) static void pa_preload_init(int argc, char **argv, 
     pa_in_agent = 1;
     pa_alloc_resolve();
     pa_exec_resolve();
+    pa_selfkill_resolve();
     int track = pa_session_init(argc, argv, envp) == 0;
     if (track && pthread_atfork(pa_session_fork_prepare, pa_session_fork_parent, pa_session_fork_child) != 0)
         track = 0;

@@ -105,6 +105,12 @@ def one_line(text, limit=300):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def bare_assert(e):
+    """An assert without a message: the failing line of the case and where it is."""
+    tb = traceback.extract_tb(e.__traceback__)[-1]
+    return "assert failed: %s (%s:%d)" % (tb.line, os.path.basename(tb.filename), tb.lineno)
+
+
 def run_one(case, py, args, root):
     tmp = tempfile.mkdtemp(prefix="%s-%s-" % (case.name, py["label"]), dir=root)
     ctx = Context(py["path"], py["minor"], py["version"], py["label"], args.build, tmp, root + "/cache")
@@ -115,7 +121,7 @@ def run_one(case, py, args, root):
     except Skip as e:
         status, detail = "SKIP", str(e)
     except AssertionError as e:
-        status, detail = "FAIL", str(e) or "assertion failed: " + traceback.format_exc().strip().splitlines()[-2]
+        status, detail = "FAIL", str(e) or bare_assert(e)
     except Exception as e:  # a bug in the case, or an environment problem: still a failure
         tb = traceback.extract_tb(e.__traceback__)[-1]
         status, detail = "FAIL", "%s: %s (%s:%d)" % (type(e).__name__, e, os.path.basename(tb.filename), tb.lineno)
