@@ -2,6 +2,7 @@
 
 #include "session.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -175,6 +176,24 @@ static void append_checkpoint(unsigned kind, uint64_t bytes, uint64_t count)
     pa_tables_unlock();
 }
 
+/* CPython 3.10's daemon threads, waiting for the GIL, wake every switch interval and
+ * read interpreter state that finalisation has freed by the time the ELF destructors
+ * run: the longer a process takes to exit after finalisation, the likelier one of
+ * them crashes it (a 30 ms sleep in any library's destructor does it without the
+ * agent; the exit checkpoint takes about that long). At program end the program's
+ * code and atexit handlers are done and only daemon threads are left, which exit
+ * instead of taking the GIL once finalisation starts; a long interval makes the ones
+ * waiting sleep through the exit instead of waking into freed memory. */
+static void quiet_daemon_threads(void)
+{
+    void (*set_interval)(unsigned long us);
+    if (pa_py.minor != 10)
+        return;
+    *(void **)&set_interval = dlsym(RTLD_DEFAULT, "_PyEval_SetSwitchInterval");
+    if (set_interval)
+        set_interval(600ul * 1000000);
+}
+
 void pa_session_program_end(void)
 {
     static atomic_int done;
@@ -184,6 +203,7 @@ void pa_session_program_end(void)
     pa_in_agent = 1;
     uint64_t bytes, count;
     pa_heap_mark_program_end(&bytes, &count);
+    quiet_daemon_threads();
     pa_sampler_stop();
     atomic_store(&pa_phase_flags, PA_BLK_SHUTDOWN);
     append_checkpoint(PA_CP_PROGRAM_END, bytes, count);
