@@ -203,7 +203,8 @@ void pa_session_program_end(void)
     pa_in_agent = 1;
     uint64_t bytes, count;
     pa_heap_mark_program_end(&bytes, &count);
-    quiet_daemon_threads();
+    if (!atomic_load(&exited)) /* the interpreter finalises next; not at os._exit or exec */
+        quiet_daemon_threads();
     pa_sampler_stop();
     atomic_store(&pa_phase_flags, PA_BLK_SHUTDOWN);
     append_checkpoint(PA_CP_PROGRAM_END, bytes, count);
