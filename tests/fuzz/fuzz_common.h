@@ -45,6 +45,21 @@ static inline void fuzz_check_diag(const pa_sbuf_t *diag, int fatal)
     }
 }
 
+/* Raw bytes decoded per input byte, at most: the decoder refuses chunks that
+ * decompress more than 1000:1 (reader/decode.c), so memory stays linear in the input. */
+#define FUZZ_MAX_RATIO 1000u
+
+static inline void fuzz_check_ratio(const pa_trace_t *t, size_t size)
+{
+    const struct pa_file_info *fi = pa_trace_file_info(t);
+    if (fi->raw_bytes > (uint64_t)size * FUZZ_MAX_RATIO) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%llu raw bytes decoded from a %zu-byte input (a decompression bomb)",
+                 (unsigned long long)fi->raw_bytes, size);
+        fuzz_fail(msg, NULL, 0);
+    }
+}
+
 /* An input starting with the trace header magic is a whole trace file (framing, zstd
  * chunks, records: pa_decode_buf); anything else is a bare sequence of records
  * (pa_trace_feed), so that mutations reach the record decoders and the analyses
@@ -61,6 +76,7 @@ static inline pa_trace_t *fuzz_load(const uint8_t *data, size_t size)
         int rc = pa_decode_buf(data, size, "fuzz", t, &diag);
         fuzz_check_diag(&diag, rc < 0);
         pa_sbuf_free(&diag);
+        fuzz_check_ratio(t, size);
         if (rc < 0) {
             pa_trace_free(t);
             return NULL;

@@ -13,6 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = pa_decode_buf(data, size, "fuzz", t, &diag);
     fuzz_check_diag(&diag, rc < 0);
     pa_sbuf_free(&diag);
+    fuzz_check_ratio(t, size);
     if (rc == 0) {
         pa_trace_finish(t);
         fuzz_walk(t);
