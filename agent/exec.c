@@ -62,8 +62,19 @@ static int findable(const char *file)
     }
 }
 
-/* @return whether this image's trace was finished (then a failed exec says so). */
-static int before(int will_run) { return will_run && pa_session_exec(); }
+/* will_run is only asked of a recording process (a dormant one pays no check).
+ * @return whether this image's trace was finished (then a failed exec says so). */
+static int before(int (*will_run)(const char *), const char *target)
+{
+    if (!pa_tracking())
+        return 0;
+    int saved = errno;
+    int finished = will_run(target) && pa_session_exec();
+    errno = saved;
+    return finished;
+}
+
+static int always(const char *unused) { return 1; }
 
 static void after_failure(int finished)
 {
@@ -75,7 +86,7 @@ static void after_failure(int finished)
 PA_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     execve_fn fn = real_execve;
-    int finished = before(runnable(path));
+    int finished = before(runnable, path);
     int rc = fn ? fn(path, argv, envp) : (errno = ENOSYS, -1);
     after_failure(finished);
     return rc;
@@ -84,7 +95,7 @@ PA_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 PA_EXPORT int execv(const char *path, char *const argv[])
 {
     execv_fn fn = real_execv;
-    int finished = before(runnable(path));
+    int finished = before(runnable, path);
     int rc = fn ? fn(path, argv) : (errno = ENOSYS, -1);
     after_failure(finished);
     return rc;
@@ -93,7 +104,7 @@ PA_EXPORT int execv(const char *path, char *const argv[])
 PA_EXPORT int execvp(const char *file, char *const argv[])
 {
     execv_fn fn = real_execvp;
-    int finished = before(findable(file));
+    int finished = before(findable, file);
     int rc = fn ? fn(file, argv) : (errno = ENOSYS, -1);
     after_failure(finished);
     return rc;
@@ -102,7 +113,7 @@ PA_EXPORT int execvp(const char *file, char *const argv[])
 PA_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     execve_fn fn = real_execvpe;
-    int finished = before(findable(file));
+    int finished = before(findable, file);
     int rc = fn ? fn(file, argv, envp) : (errno = ENOSYS, -1);
     after_failure(finished);
     return rc;
@@ -111,7 +122,7 @@ PA_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 PA_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     fexecve_fn fn = real_fexecve;
-    int finished = before(fd >= 0);
+    int finished = before(always, NULL);
     int rc = fn ? fn(fd, argv, envp) : (errno = ENOSYS, -1);
     after_failure(finished);
     return rc;
