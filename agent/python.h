@@ -9,7 +9,6 @@
 
 #include "pylayout.h"
 
-/* NOLINTNEXTLINE(bugprone-reserved-identifier): CPython's own tag, so the type is PyObject */
 typedef struct _object PyObject; /* opaque: the agent never includes Python.h */
 
 struct pa_pyapi {

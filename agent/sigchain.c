@@ -18,7 +18,7 @@
 #include "common.h"
 
 /* glibc's public alias of sigaction (GLIBC_2.2.5): the real one, without dlsym. */
-extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old); // NOLINT(bugprone-reserved-identifier): glibc's
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 static atomic_int claimed;          /* the signal, 0 before pa_sigchain_claim */
 static struct sigaction program;    /* what the program believes is installed */
