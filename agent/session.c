@@ -342,6 +342,7 @@ const char *pa_session_module_name(const char *f)
 
 void pa_session_fork_prepare(void)
 {
+    pa_unwind_fork_prepare(); /* first: an unwind in flight takes no agent lock */
     pa_writer_fork_prepare();
     pa_thread_fork_prepare();
     pa_tables_lock();
@@ -356,6 +357,7 @@ void pa_session_fork_parent(void)
     pa_tables_unlock();
     pa_thread_fork_parent();
     pa_writer_fork_parent();
+    pa_unwind_fork_parent();
 }
 
 void pa_session_fork_child(void)
@@ -369,4 +371,5 @@ void pa_session_fork_child(void)
     pa_heap_set_inherited_before(start_mono);
     pa_calls_fork_child();
     pa_sampler_fork_child();
+    pa_unwind_fork_child();
 }

@@ -17,4 +17,10 @@ int pa_unwind(uintptr_t *ips, int max, void **scratch);
  * frame. Same scratch rule. */
 int pa_unwind_from(uintptr_t *ips, int max, void **scratch, uintptr_t start);
 
+/* Around fork (session.c): prepare waits until no thread is inside libunwind and keeps
+ * new unwinds out (they return no frame) until parent or child runs. */
+void pa_unwind_fork_prepare(void);
+void pa_unwind_fork_parent(void);
+void pa_unwind_fork_child(void);
+
 #endif
