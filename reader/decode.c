@@ -20,10 +20,6 @@
 #define SKIPPABLE_MASK 0xFFFFFFF0u
 #define HEADER_FIXED 16u   /* magic, u16 major, u16 minor, u32 0 */
 #define MAX_WARN_LINES 100 /* in diag; the model counts them all */
-/* Raw bytes per compressed byte, at most. The agent's chunks compress 1.5-7x (a loop of
- * identical calls and allocations: 6x); zstd reaches ~30000x on constant data, so
- * without this a 20 KB file could expand to gigabytes of events (a decompression bomb). */
-#define MAX_RATIO 1000u
 
 struct dec {
     const uint8_t *d;
@@ -218,11 +214,12 @@ static size_t chunk(struct dec *x, size_t off)
     }
     if (zsize > x->len - head_end)
         return past_end(x, off, "a chunk", sizeof(struct pa_chunk_head) + PA_SKIPPABLE_HEAD + zsize);
-    if (raw / MAX_RATIO > zsize) {
+    if (fi->raw_bytes + raw > pa_decode_raw_limit(x->len)) {
         fi->bad_chunks++;
         x->next_seq = (uint64_t)seq + 1;
-        warn(x, "bad chunk %u at offset %zu: %u bytes from %llu compressed, over the %u:1 a trace compresses "
-                "at most (a decompression bomb?); skipped", seq, off, raw, (unsigned long long)zsize, MAX_RATIO);
+        warn(x, "bad chunk %u at offset %zu: its %u bytes would make %llu decompressed from a %zu-byte file, "
+                "over the %u:1 a trace compresses at most (a decompression bomb?); skipped", seq, off, raw,
+             (unsigned long long)fi->raw_bytes + raw, x->len, PA_DECODE_MAX_RATIO);
         return head_end + (size_t)zsize;
     }
     char why[160], err[256];

@@ -21,4 +21,18 @@ int pa_decode_file(const char *path, pa_trace_t *t, pa_sbuf_t *diag);
 /* As pa_decode_file for a trace already in memory; name is used in messages. */
 int pa_decode_buf(const uint8_t *data, size_t len, const char *name, pa_trace_t *t, pa_sbuf_t *diag);
 
+/* Decompression bombs: a file decodes to at most PA_DECODE_FREE_RAW bytes or
+ * PA_DECODE_MAX_RATIO times its size, whichever is more; chunks beyond are reported
+ * and skipped. The agent's traces compress 1.5-7x (a loop of identical calls and
+ * allocations: 6x), while zstd reaches ~30000x on constant data: without the bound a
+ * 20 KB file expanded to 268 MB of events. Synthetic traces of a few MiB, however
+ * repetitive, stay under the free allowance. */
+#define PA_DECODE_FREE_RAW (16ull << 20)
+#define PA_DECODE_MAX_RATIO 1000u
+static inline uint64_t pa_decode_raw_limit(size_t file_bytes)
+{
+    uint64_t r = (uint64_t)file_bytes * PA_DECODE_MAX_RATIO;
+    return r > PA_DECODE_FREE_RAW ? r : PA_DECODE_FREE_RAW;
+}
+
 #endif

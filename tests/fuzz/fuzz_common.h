@@ -45,14 +45,12 @@ static inline void fuzz_check_diag(const pa_sbuf_t *diag, int fatal)
     }
 }
 
-/* Raw bytes decoded per input byte, at most: the decoder refuses chunks that
- * decompress more than 1000:1 (reader/decode.c), so memory stays linear in the input. */
-#define FUZZ_MAX_RATIO 1000u
-
+/* The decoder bounds what a file decompresses to (pa_decode_raw_limit), so memory
+ * stays linear in the input beyond a fixed allowance. */
 static inline void fuzz_check_ratio(const pa_trace_t *t, size_t size)
 {
     const struct pa_file_info *fi = pa_trace_file_info(t);
-    if (fi->raw_bytes > (uint64_t)size * FUZZ_MAX_RATIO) {
+    if (fi->raw_bytes > pa_decode_raw_limit(size)) {
         char msg[160];
         snprintf(msg, sizeof msg, "%llu raw bytes decoded from a %zu-byte input (a decompression bomb)",
                  (unsigned long long)fi->raw_bytes, size);
