@@ -13,7 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
+
+from runner import run_tests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VICTIMS = os.path.join(os.path.dirname(HERE), "victims")
@@ -783,20 +784,7 @@ def main():
     ap.add_argument("--eintr-lib", help="tests/victims/eintr.c built as a shared library")
     ap.add_argument("-k", help="run tests whose name contains this")
     ARGS = ap.parse_args()
-    passed = failed = 0
-    for fn in TESTS:
-        if ARGS.k and ARGS.k not in fn.__name__:
-            continue
-        t0 = time.time()
-        try:
-            fn()
-            passed += 1
-            print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
-    print("%s: %d passed, %d failed" % (os.path.basename(ARGS.python), passed, failed))
-    return 1 if failed else 0
+    return 1 if run_tests(TESTS, os.path.basename(ARGS.python), ARGS.k) else 0
 
 
 if __name__ == "__main__":

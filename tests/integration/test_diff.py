@@ -19,7 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
+
+from runner import run_tests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VICTIM = os.path.join(os.path.dirname(HERE), "victims", "slowdown.py")
@@ -230,23 +231,11 @@ def main():
     ap.add_argument("-k", help="run tests whose name contains this")
     ARGS = ap.parse_args()
     ARGS.lib, ARGS.cli = os.path.abspath(ARGS.lib), os.path.abspath(ARGS.cli)  # the runs' cwd is a temp dir
-    passed = failed = 0
     with tempfile.TemporaryDirectory() as d:
         t0 = time.time()
         runs(d)
         print("recorded %d runs (%.1fs)" % (len(RUNS), time.time() - t0), flush=True)
-        for fn in TESTS:
-            if ARGS.k and ARGS.k not in fn.__name__:
-                continue
-            t0 = time.time()
-            try:
-                fn()
-                passed += 1
-                print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
-            except Exception:
-                failed += 1
-                print("FAIL %s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
-    print("%s: %d passed, %d failed" % (os.path.basename(ARGS.python), passed, failed))
+        failed = run_tests(TESTS, os.path.basename(ARGS.python), ARGS.k)
     return 1 if failed else 0
 
 

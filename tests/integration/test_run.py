@@ -12,8 +12,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
+
+from runner import run_tests
 
 ARGS = None
 TESTS = []
@@ -185,18 +185,7 @@ def main():
     ap.add_argument("--config", required=True)
     ap.add_argument("-k", default="")
     ARGS = ap.parse_args()
-    failed = 0
-    for fn in TESTS:
-        if ARGS.k not in fn.__name__:
-            continue
-        t0 = time.time()
-        try:
-            fn()
-            print("PASS %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
-    print("%d failed" % failed)
+    failed = run_tests(TESTS, os.path.basename(ARGS.python), ARGS.k)
     return 1 if failed else 0
 
 
