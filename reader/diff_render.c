@@ -8,6 +8,7 @@
 #include "idmap.h"
 #include "json.h"
 #include "pa_mem.h"
+#include "summary.h"
 
 void pa_diff_put_value(pa_sbuf_t *o, enum pa_diff_unit u, double v, int is_signed)
 {
@@ -283,30 +284,12 @@ static int text_table(pa_sbuf_t *o, const struct pa_diff_table *tb, const struct
     return 0;
 }
 
-/* "pid 100 (python3 x.py)", cut to one readable line. */
-static void text_process(pa_sbuf_t *o, const pa_trace_t *t)
-{
-    const struct pa_process *p = pa_trace_process(t);
-    if (!p->present) {
-        pa_sbuf_puts(o, "an unknown process");
-        return;
-    }
-    pa_sbuf_printf(o, "pid %llu", (unsigned long long)p->pid);
-    size_t start = o->len;
-    for (size_t i = 0; i < p->argc && o->len - start < 100; i++)
-        pa_sbuf_printf(o, "%s%.100s", i ? " " : " (", p->argv[i]);
-    for (size_t i = start; i < o->len && !o->failed; i++)
-        if ((unsigned char)o->buf[i] < 0x20)
-            o->buf[i] = ' ';
-    if (p->argc)
-        pa_sbuf_putc(o, ')');
-}
 
 static void text_side(pa_sbuf_t *o, const char *label, const struct pa_diff_side *s)
 {
     char num[PA_NUM_BUFLEN];
     pa_sbuf_printf(o, "%-9s %s: ", label, s->path);
-    text_process(o, s->t);
+    pa_summary_process_line(o, s->t);
     if (s->have_duration)
         pa_sbuf_printf(o, ", %s", pa_fmt_ns(num, s->duration_ns));
     pa_sbuf_printf(o, ", %s samples\n", pa_fmt_num(num, s->prof.samples));

@@ -20,6 +20,7 @@
 #include "idmap.h"
 #include "json.h"
 #include "leaks.h"
+#include "summary.h"
 #include "pa_mem.h"
 
 /* Frames one report prints at most: a hostile trace could otherwise turn a few MB of
@@ -311,31 +312,6 @@ static const char *plural(uint64_t n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
-/* "pid 1234 (python3 leaky.py)", argv cut short so the line stays readable. */
-static void text_process(pa_sbuf_t *o, const pa_trace_t *t)
-{
-    const struct pa_process *p = pa_trace_process(t);
-    if (!p->present) {
-        pa_sbuf_puts(o, "an unknown process");
-        return;
-    }
-    pa_sbuf_printf(o, "pid %llu", (unsigned long long)p->pid);
-    if (p->argc == 0)
-        return;
-    size_t start = o->len;
-    pa_sbuf_puts(o, " (");
-    for (size_t i = 0; i < p->argc && o->len - start < 100; i++)
-        pa_sbuf_printf(o, "%s%.100s", i ? " " : "", p->argv[i]);
-    if (o->len - start > 100 && !o->failed) {
-        o->len = start + 100;
-        pa_sbuf_puts(o, "...");
-    }
-    /* one line: `python -c` code spans several */
-    for (size_t i = start; i < o->len && !o->failed; i++)
-        if ((unsigned char)o->buf[i] < 0x20)
-            o->buf[i] = ' ';
-    pa_sbuf_putc(o, ')');
-}
 
 static void text_frame(pa_sbuf_t *o, const struct pa_frame *f)
 {
@@ -413,7 +389,7 @@ static void text_head(pa_sbuf_t *o, const pa_trace_t *t, const struct pa_leak_se
     uint64_t bytes = s->shown_bytes + (all ? s->hidden_bytes : 0);
     uint64_t count = s->shown_count + (all ? s->hidden_count : 0);
     pa_sbuf_puts(o, "pyagent: leak report for ");
-    text_process(o, t);
+    pa_summary_process_line(o, t);
     if (n == 0) {
         pa_sbuf_puts(o, ": no leaks\n");
     } else {

@@ -9,6 +9,7 @@
 #include "profile.h"
 #include "report.h"
 #include "report_int.h"
+#include "summary.h"
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)
 {
@@ -91,24 +92,6 @@ static void put_pct(pa_sbuf_t *o, uint64_t v, uint64_t total)
     pa_sbuf_printf(o, "%7.2f%%", total ? 100.0 * (double)v / (double)total : 0.0);
 }
 
-/* "pid 100 (python3 x.py)", argv cut to one readable line. */
-static void text_process(pa_sbuf_t *o, const pa_trace_t *t)
-{
-    const struct pa_process *p = pa_trace_process(t);
-    if (!p->present) {
-        pa_sbuf_puts(o, "an unknown process");
-        return;
-    }
-    pa_sbuf_printf(o, "pid %llu", (unsigned long long)p->pid);
-    size_t start = o->len;
-    for (size_t i = 0; i < p->argc && o->len - start < 100; i++)
-        pa_sbuf_printf(o, "%s%.100s", i ? " " : " (", p->argv[i]);
-    for (size_t i = start; i < o->len && !o->failed; i++) /* `python -c` code spans lines */
-        if ((unsigned char)o->buf[i] < 0x20)
-            o->buf[i] = ' ';
-    if (p->argc)
-        pa_sbuf_putc(o, ')');
-}
 
 static void text_metrics(pa_sbuf_t *o, const struct pa_prof_metrics *m, const char *sep)
 {
@@ -147,7 +130,7 @@ static void text_header(pa_sbuf_t *o, const struct pa_report_ctx *c)
     struct pa_prof_metrics m;
     size_t nmux = 0;
     pa_sbuf_puts(o, "pyagent report: ");
-    text_process(o, c->t);
+    pa_summary_process_line(o, c->t);
     pa_sbuf_putc(o, '\n');
     text_sampling(o, c);
     if (c->o->thread)

@@ -547,3 +547,29 @@ int pa_summary_duration(const pa_trace_t *t, uint64_t *ns, int *to_exit)
 {
     return duration(t, ns, to_exit);
 }
+
+/* "pid 1234 (python3 leaky.py)", argv cut short so the line stays readable. */
+void pa_summary_process_line(pa_sbuf_t *o, const pa_trace_t *t)
+{
+    const struct pa_process *p = pa_trace_process(t);
+    if (!p->present) {
+        pa_sbuf_puts(o, "an unknown process");
+        return;
+    }
+    pa_sbuf_printf(o, "pid %llu", (unsigned long long)p->pid);
+    if (p->argc == 0)
+        return;
+    size_t start = o->len;
+    pa_sbuf_puts(o, " (");
+    for (size_t i = 0; i < p->argc && o->len - start < 100; i++)
+        pa_sbuf_printf(o, "%s%.100s", i ? " " : "", p->argv[i]);
+    if (o->len - start > 100 && !o->failed) {
+        o->len = start + 100;
+        pa_sbuf_puts(o, "...");
+    }
+    /* one line: `python -c` code spans several */
+    for (size_t i = start; i < o->len && !o->failed; i++)
+        if ((unsigned char)o->buf[i] < 0x20)
+            o->buf[i] = ' ';
+    pa_sbuf_putc(o, ')');
+}

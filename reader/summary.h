@@ -18,6 +18,9 @@ struct pa_summary_opts {
  * @return 0, or -1 when out of memory. */
 int pa_summary_render(pa_trace_t *t, const struct pa_summary_opts *o, pa_sbuf_t *out);
 
+/* "pid 1234 (python3 leaky.py)", argv cut short and made one line, for report headers. */
+void pa_summary_process_line(pa_sbuf_t *o, const pa_trace_t *t);
+
 /* The process's run time: from its start to its exit checkpoint (*to_exit = 1), else
  * to the last thing seen. @return 0, or -1 when the trace does not say. */
 int pa_summary_duration(const pa_trace_t *t, uint64_t *ns, int *to_exit);
