@@ -25,6 +25,7 @@ typedef struct pa_calls {
     uint64_t base_ns, last_ns;
     uint32_t serial;
     uint32_t depth;               /* frames open since tracing began on this thread */
+    uint32_t epoch;               /* pa_calls_begin's token: changes when the buffer is dropped */
     uint64_t events;              /* recorded by this thread */
     uint64_t *recorded;           /* bit per open frame: its entry was recorded */
     struct { const void *key; uint32_t id; } cache[FN_CACHE];
@@ -54,6 +55,7 @@ static pa_calls_t *calls_of(pa_thread_t *t)
         submit(c);
         c->serial = t->serial;
         c->depth = 0;
+        c->epoch++;
         return c;
     }
     c = pa_mem_calloc(1, sizeof *c);
@@ -64,6 +66,7 @@ static pa_calls_t *calls_of(pa_thread_t *t)
     }
     c->recorded = bits;
     c->serial = t->serial;
+    c->epoch = 1;
     c->next = all;
     all = c;
     t->calls = c;
@@ -74,10 +77,8 @@ static pa_calls_t *calls_of(pa_thread_t *t)
  * worth is waiting. Without that nudge only the allocation hooks would, and a program
  * that calls much and allocates little would pile up fresh buffers (page faults)
  * instead of getting written ones back. */
-static int reserve(pa_calls_t *c, uint64_t now)
+static __attribute__((noinline)) int refill(pa_calls_t *c, uint64_t now)
 {
-    if (PA_LIKELY(c->buf && c->len + EVENT_MAX <= CALLS_BUF))
-        return 0;
     int had = c->buf != NULL;
     submit(c);
     if (had)
@@ -91,14 +92,25 @@ static int reserve(pa_calls_t *c, uint64_t now)
     return 0;
 }
 
-/* Every flush period the thread that notices takes everybody's buffers. */
-static void maybe_flush(uint64_t now)
+static inline int reserve(pa_calls_t *c, uint64_t now)
 {
-    if (PA_LIKELY(now < next_flush_ns))
-        return;
+    if (PA_LIKELY(c->buf && c->len + EVENT_MAX <= CALLS_BUF))
+        return 0;
+    return refill(c, now);
+}
+
+/* Every flush period the thread that notices takes everybody's buffers. */
+static __attribute__((noinline)) void flush_now(uint64_t now)
+{
     next_flush_ns = now + (uint64_t)pa_cfg.flush_ms * 1000000u;
     pa_calls_flush_all();
     pa_writer_maybe_flush(pa_now_ns());
+}
+
+static inline void maybe_flush(uint64_t now)
+{
+    if (PA_UNLIKELY(now >= next_flush_ns))
+        flush_now(now);
 }
 
 /* Most values here fit one or two bytes: those skip the general loop. */
@@ -125,11 +137,9 @@ static inline void put_head(pa_calls_t *c, uint64_t now, unsigned kind)
     c->events++;
 }
 
-static uint32_t function_id(pa_calls_t *c, const void *key, PyObject *code, const char *owner)
+static __attribute__((noinline)) uint32_t name_function(pa_calls_t *c, unsigned slot, const void *key,
+                                                        PyObject *code, const char *owner)
 {
-    unsigned slot = (unsigned)(((uintptr_t)key >> 4) * 0x9E3779B1u >> 21) & (FN_CACHE - 1);
-    if (PA_LIKELY(c->cache[slot].key == key))
-        return c->cache[slot].id;
     pa_tables_lock();
     uint32_t id = code ? pa_py_function(code) : pa_py_c_function(key, owner);
     pa_tables_unlock();
@@ -138,6 +148,14 @@ static uint32_t function_id(pa_calls_t *c, const void *key, PyObject *code, cons
         c->cache[slot].id = id;
     }
     return id;
+}
+
+static inline uint32_t function_id(pa_calls_t *c, const void *key, PyObject *code, const char *owner)
+{
+    unsigned slot = (unsigned)(((uintptr_t)key >> 4) * 0x9E3779B1u >> 21) & (FN_CACHE - 1);
+    if (PA_LIKELY(c->cache[slot].key == key))
+        return c->cache[slot].id;
+    return name_function(c, slot, key, code, owner);
 }
 
 static void push(pa_calls_t *c, int rec)
@@ -151,24 +169,49 @@ static void push(pa_calls_t *c, int rec)
     }
 }
 
-static void enter(pa_thread_t *t, const void *key, PyObject *code, const char *owner, int resumed)
+/* Records an entry; 0 when it is not recorded (paused, out of memory, unnamed), and
+ * then its exit must not be either. */
+static inline int record_entry(pa_thread_t *t, pa_calls_t *c, const void *key, PyObject *code, const char *owner,
+                        int resumed)
 {
-    pa_calls_t *c = calls_of(t);
-    if (!c)
-        return;
     pa_control_poll(t);
     /* While paused, frames are not recorded, and neither are their exits later. */
     int rec = !pa_control_paused();
     uint32_t id = rec ? function_id(c, key, code, owner) : 0;
-    uint64_t now = pa_clock_ns(); /* after naming: a first sight's cost is not the call's */
+    uint64_t now = pa_clock_fast(); /* after naming: a first sight's cost is not the call's */
     if (rec && id && reserve(c, now) == 0) {
         put_head(c, now, PA_CALL_ENTER);
         put_varint(c, (uint64_t)id << 1 | (resumed != 0));
-        push(c, 1);
     } else {
-        push(c, 0);
+        rec = 0;
     }
     maybe_flush(now);
+    return rec;
+}
+
+static void enter(pa_thread_t *t, const void *key, PyObject *code, const char *owner, int resumed)
+{
+    pa_calls_t *c = calls_of(t);
+    if (c)
+        push(c, record_entry(t, c, key, code, owner, resumed));
+}
+
+uint32_t pa_calls_begin(pa_thread_t *t, PyObject *code, int resumed)
+{
+    pa_calls_t *c = t->calls;
+    if (PA_UNLIKELY(!c || c->serial != t->serial) && !(c = calls_of(t)))
+        return 0;
+    return record_entry(t, c, code, code, NULL, resumed) ? c->epoch : 0;
+}
+
+void pa_calls_end(pa_thread_t *t, uint32_t token, unsigned kind)
+{
+    pa_calls_t *c = t->calls;
+    if (PA_UNLIKELY(!c || c->epoch != token))
+        return; /* dropped since (fork) */
+    uint64_t now = pa_clock_fast();
+    if (reserve(c, now) == 0)
+        put_head(c, now, kind);
 }
 
 void pa_calls_enter(pa_thread_t *t, PyObject *code, int resumed) { enter(t, code, code, NULL, resumed); }
@@ -183,7 +226,7 @@ void pa_calls_exit(pa_thread_t *t, unsigned kind)
     uint32_t d = --c->depth;
     if (d < MAX_TRACKED_DEPTH && !(c->recorded[d / 64] >> (d % 64) & 1))
         return;
-    uint64_t now = pa_clock_ns();
+    uint64_t now = pa_clock_fast();
     if (reserve(c, now) == 0)
         put_head(c, now, kind);
 }
@@ -213,5 +256,6 @@ void pa_calls_fork_child(void)
         c->len = 0;
         c->depth = 0;
         c->events = 0;
+        c->epoch++;
     }
 }

@@ -12,14 +12,12 @@
 
 #include "common.h"
 
-typedef struct anchor {
-    uint64_t tsc, ns;
-} anchor_t;
+typedef pa_clock_anchor_t anchor_t;
 
-static int use_tsc;
-static uint64_t mult;             /* ns per tick, 32.32 fixed point */
-static anchor_t origin;           /* the first anchor: long baselines refine mult */
-static _Atomic(anchor_t *) current;
+int pa_clock_tsc;
+uint64_t pa_clock_mult;
+_Atomic(anchor_t *) pa_clock_current;
+static anchor_t origin;           /* the first anchor: long baselines refine pa_clock_mult */
 static anchor_t anchors[2];
 static atomic_int which;
 
@@ -67,10 +65,10 @@ void pa_clock_init(void)
     while (end.ns - origin.ns < 2000000);
     if (end.tsc <= origin.tsc)
         return;
-    mult = (uint64_t)(((unsigned __int128)(end.ns - origin.ns) << 32) / (end.tsc - origin.tsc));
+    pa_clock_mult = (uint64_t)(((unsigned __int128)(end.ns - origin.ns) << 32) / (end.tsc - origin.tsc));
     anchors[0] = end;
-    atomic_store(&current, &anchors[0]);
-    use_tsc = 1;
+    atomic_store(&pa_clock_current, &anchors[0]);
+    pa_clock_tsc = 1;
 }
 
 /* Anchoring happens on the call path (under the GIL) and at writer flushes (any
@@ -80,28 +78,22 @@ static pa_spin_t anchoring = PA_SPIN_INIT;
 void pa_clock_anchor(void)
 {
     anchor_t now;
-    if (!use_tsc || !pa_spin_trylock(&anchoring))
+    if (!pa_clock_tsc || !pa_spin_trylock(&anchoring))
         return;
     if (take(&now) != 0) {
         pa_spin_unlock(&anchoring);
         return;
     }
     if (now.tsc > origin.tsc + 1000000000ull) /* a long baseline: a better rate */
-        mult = (uint64_t)(((unsigned __int128)(now.ns - origin.ns) << 32) / (now.tsc - origin.tsc));
+        pa_clock_mult = (uint64_t)(((unsigned __int128)(now.ns - origin.ns) << 32) / (now.tsc - origin.tsc));
     int next = !atomic_load(&which);
     anchors[next] = now;
-    atomic_store(&current, &anchors[next]);
+    atomic_store(&pa_clock_current, &anchors[next]);
     atomic_store(&which, next);
     pa_spin_unlock(&anchoring);
 }
 
 uint64_t pa_clock_ns(void)
 {
-    if (!use_tsc)
-        return pa_now_ns();
-    const anchor_t *a = atomic_load_explicit(&current, memory_order_acquire);
-    uint64_t t = __rdtsc();
-    if (PA_UNLIKELY(t < a->tsc))
-        return a->ns;
-    return a->ns + (uint64_t)(((unsigned __int128)(t - a->tsc) * mult) >> 32);
+    return pa_clock_tsc ? pa_clock_fast() : pa_now_ns();
 }

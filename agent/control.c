@@ -11,7 +11,7 @@
 #include "pyagent/format.h"
 
 atomic_int pa_paused;
-static atomic_uint toggles_pending;
+atomic_uint pa_toggles_pending;
 static atomic_uint_fast64_t toggle_ns;
 
 void pa_control_set(int on, unsigned cause)
@@ -28,14 +28,14 @@ static void on_toggle(int sig)
     (void)sig;
     atomic_store(&toggle_ns, pa_clock_ns());
     atomic_fetch_xor(&pa_paused, 1);
-    atomic_fetch_add(&toggles_pending, 1);
+    atomic_fetch_add(&pa_toggles_pending, 1);
 }
 
-void pa_control_poll(pa_thread_t *t)
+void pa_control_take_toggles(pa_thread_t *t)
 {
-    if (PA_LIKELY(!atomic_load_explicit(&toggles_pending, memory_order_relaxed)) || !t)
+    if (!t)
         return;
-    unsigned n = atomic_exchange(&toggles_pending, 0);
+    unsigned n = atomic_exchange(&pa_toggles_pending, 0);
     /* Several toggles between two polls: only the state they left matters, but a
      * pause followed by a resume is still written as such. */
     int now_paused = pa_control_paused();

@@ -20,7 +20,15 @@ void pa_control_start(void);
 /* Pause (on = 1) or resume (on = 0); records a TOGGLE event. cause: enum pa_toggle_cause. */
 void pa_control_set(int on, unsigned cause);
 
-/* Records toggles that arrived by signal (the handler cannot write events). Cheap. */
-void pa_control_poll(pa_thread_t *t);
+/* Records toggles that arrived by signal (the handler cannot write events). Cheap:
+ * one relaxed load unless a toggle is waiting. */
+extern atomic_uint pa_toggles_pending;
+void pa_control_take_toggles(pa_thread_t *t);
+
+static inline void pa_control_poll(pa_thread_t *t)
+{
+    if (PA_UNLIKELY(atomic_load_explicit(&pa_toggles_pending, memory_order_relaxed)))
+        pa_control_take_toggles(t);
+}
 
 #endif

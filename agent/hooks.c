@@ -1,14 +1,16 @@
 /* hooks.c — CPython's frame events, for trace mode and PYAGENT_COUNT.
  *
+ * 3.12+, trace mode of Python calls: the frame evaluator of evalhook.c, which gives
+ * back the recursion budget it takes (below). Otherwise, and when it cannot be used:
  * 3.12+: sys.monitoring with C callbacks under a tool id of our own, so debuggers,
  * coverage and cProfile (tool ids 0-2) keep theirs. With only PYAGENT_COUNT set, a
  * code object that is not counted answers DISABLE at its first event, so CPython
  * removes the instrumentation there and the rest of the program runs at full speed.
  * 3.8-3.11: PyEval_SetProfile, per thread: the activating thread at once, threads
  * started by `threading` through threading.setprofile, whose first call installs the
- * C profile function in the new thread. Not PEP 523: replacing the frame evaluator
- * changes how deep a program can recurse on 3.11+ (NOTES.md), and the host's own
- * results must not change.
+ * C profile function in the new thread. Not PEP 523 before 3.12: a frame evaluator
+ * makes every Python frame recurse in C, and 3.11 has no C recursion budget to give
+ * back (NOTES.md); the host's own results must not change.
  *
  * Every callback runs with the GIL held, from CPython itself. */
 #include "hooks.h"
@@ -20,6 +22,7 @@
 #include "common.h"
 #include "config.h"
 #include "count.h"
+#include "evalhook.h"
 #include "log.h"
 #include "pyobj.h"
 #include "pyagent/format.h"
@@ -215,6 +218,18 @@ static int install_monitoring(void)
     return ok ? 0 : -1;
 }
 
+/* The frame evaluator's fallback, deep in a thread's stack (GIL held). Frames already
+ * open finish in the evaluator: sys.monitoring's exits for them find no entry
+ * (calltrace.c keeps its depth from zero) and are not recorded twice. */
+static void monitoring_from_now(void)
+{
+    if (install_monitoring() != 0) {
+        pa_py.Err_Clear();
+        pa_log("cannot install sys.monitoring; trace mode off");
+        trace_calls = counting = 0;
+    }
+}
+
 /* ---- 3.8-3.11: PyEval_SetProfile ---- */
 
 static PyObject *frame_code(void *frame, int *owned)
@@ -394,6 +409,8 @@ void pa_hooks_start(void)
     if (!trace_calls && !counting)
         return;
     int rc = resolve();
+    if (rc == 0 && trace_calls && !trace_c && pa_evalhook_install(counting, monitoring_from_now) == 0)
+        return;
     if (rc == 0)
         rc = pa_py.minor >= 12 ? install_monitoring() : install_profile();
     if (rc != 0) {

@@ -33,11 +33,19 @@ typedef struct pa_pylayout {
     int16_t str_ascii_size;   /* sizeof(PyASCIIObject): compact ASCII data follows */
     int16_t str_utf8;         /* PyCompactUnicodeObject: utf8 (cached UTF-8 or NULL) */
     int16_t str_utf8_length;  /* PyCompactUnicodeObject: utf8_length */
+    /* The frame evaluator (evalhook.c, 3.12+); -1 / 0 before. */
+    int16_t ts_c_recursion; /* PyThreadState: c_recursion_remaining, int */
+    int16_t co_flags;       /* PyCodeObject: co_flags, int */
+    int16_t co_first_traceable; /* PyCodeObject: _co_firsttraceable, int (the first RESUME) */
+    int16_t gen_state;      /* PyGenObject: gi_frame_state (int8) from gi_iframe, negative */
     uint8_t lasti_kind;   /* enum pa_lasti_kind */
 } pa_pylayout_t;
 
 /* FRAME_OWNED_BY_CSTACK in 3.12 and 3.13: a shim frame marking a C-level entry. */
 #define PA_FRAME_OWNED_BY_CSTACK 3
+/* FRAME_OWNED_BY_GENERATOR in 3.12 and 3.13: the frame lives in a generator,
+ * coroutine or async generator object (gi_iframe). */
+#define PA_FRAME_OWNED_BY_GENERATOR 1
 
 /* The layout for CPython 3.<minor>, or NULL if this agent does not know it. */
 const pa_pylayout_t *pa_pylayout_for(int minor);

@@ -33,6 +33,7 @@ typedef struct pa_thread {
     struct pa_smp *_Atomic smp; /* NULL unless the thread's counters are open */
     struct pa_calls *calls;     /* trace mode, created by the thread's first call event */
     struct pa_count *count;     /* PYAGENT_COUNT, created by the thread's first counted call */
+    uintptr_t stack_guard;      /* evalhook.c: frames below this address hand over (0: not known yet) */
     uint64_t alloc_bytes, alloc_blocks; /* allocated by this thread so far (tracked blocks) */
     uintptr_t *ips;       /* scratch: native frames */
     void **unw;           /* scratch for unw_backtrace */

@@ -40,6 +40,11 @@ int main(int argc, char **argv)
     printf("str_utf8=%d\n", l->str_utf8);
     printf("str_utf8_length=%d\n", l->str_utf8_length);
     printf("lasti_kind=%d\n", l->lasti_kind);
+    printf("ts_c_recursion=%d\n", l->ts_c_recursion);
+    printf("co_flags=%d\n", l->co_flags);
+    printf("co_first_traceable=%d\n", l->co_first_traceable);
+    printf("gen_state=%d\n", l->gen_state);
+    printf("frame_owned_by_generator=%d\n", l->fr_owner >= 0 ? PA_FRAME_OWNED_BY_GENERATOR : -1);
     /* The agent uses one FRAME_OWNED_BY_CSTACK value for every version with owner. */
     printf("frame_owned_by_cstack=%d\n", l->fr_owner >= 0 ? PA_FRAME_OWNED_BY_CSTACK : -1);
     return 0;

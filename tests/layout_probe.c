@@ -96,6 +96,21 @@ int main(void)
     P("lasti_kind", 4); /* _Py_CODEUNIT *instr_ptr */
 #endif
 
+    /* The frame evaluator's (3.12+). */
+#if PY_MINOR_VERSION >= 12
+    P("ts_c_recursion", OFF(PyThreadState, c_recursion_remaining));
+    P("co_flags", OFF(PyCodeObject, co_flags));
+    P("co_first_traceable", OFF(PyCodeObject, _co_firsttraceable));
+    P("gen_state", OFF(PyGenObject, gi_frame_state) - OFF(PyGenObject, gi_iframe));
+    P("frame_owned_by_generator", FRAME_OWNED_BY_GENERATOR);
+#else
+    P("ts_c_recursion", -1);
+    P("co_flags", -1);
+    P("co_first_traceable", -1);
+    P("gen_state", 0);
+    P("frame_owned_by_generator", -1);
+#endif
+
     /* Header constant the agent mirrors as PA_FRAME_OWNED_BY_CSTACK. */
 #if PY_MINOR_VERSION >= 12
     P("frame_owned_by_cstack", FRAME_OWNED_BY_CSTACK);

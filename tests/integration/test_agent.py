@@ -735,6 +735,63 @@ def trace_mode_leaves_recursion_alone():
             # 3.11 itself: any C profile function (cProfile too) costs one level of depth.
             allowed.add(int(base.stdout) - 1)
         assert int(mine.stdout) in allowed, (base.stdout, mine.stdout)
+        # 3.12+: the frame evaluator gives back the C recursion units it takes, and the
+        # default depth is far from any stack's end: no hand-over to sys.monitoring.
+        assert "sys.monitoring" not in mine.stderr, mine.stderr
+
+
+DEEP_AND_SMALL_STACK = (
+    "import sys, threading\n"
+    "def rec(n):\n    return 0 if n == 0 else 1 + rec(n - 1)\n"
+    "sys.setrecursionlimit(120000)\n"
+    "print(rec(100000))\n"
+    "threading.stack_size(256 * 1024)\n"
+    "out = []\n"
+    "t = threading.Thread(target=lambda: out.append(rec(3000)))\n"
+    "t.start(); t.join(); print(out)\n")
+
+
+@test
+def trace_mode_deep_recursion_hands_over_and_counts():
+    """3.12+ inlines Python calls: a program may recurse 100000 deep on an 8 MiB stack,
+    or 3000 deep on a 256 KiB thread stack. Trace mode's frame evaluator would need C
+    stack for each of those frames: near a stack's end it hands over to sys.monitoring,
+    and the program runs as without the agent, every call still counted once."""
+    if python_minor() < 12:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        base = run([ARGS.python, "-c", DEEP_AND_SMALL_STACK], d, lib=False)
+        mine = run([ARGS.python, "-c", DEEP_AND_SMALL_STACK], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+        assert base.returncode == 0 and base.stdout == "100000\n[3000]\n", base
+        assert (mine.returncode, mine.stdout) == (base.returncode, base.stdout), mine
+        handed = [l for l in mine.stderr.splitlines() if "sys.monitoring" in l]
+        assert len(handed) == 1 and handed[0].startswith("pyagent: "), mine.stderr
+        calls = calls_of(script_json(only_trace(d)))
+        rec = [c for c in calls if c["function"] == "rec"]
+        assert len(rec) == 100001 + 3001, len(rec)
+        assert max(c["depth"] for c in rec) >= 100000, max(c["depth"] for c in rec)
+
+
+@test
+def trace_mode_beside_another_frame_evaluator():
+    """python -X perf (3.12+) installs CPython's own frame evaluator: trace mode keeps
+    it and records through sys.monitoring instead, counting the same calls."""
+    if python_minor() < 12:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        victim = os.path.join(VICTIMS, "calls_exact.py")
+        r = run([ARGS.python, "-X", "perf", victim], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+        trace = only_trace(d)
+        pid = json.loads(cli("summary", trace, "--json").stdout)["pid"]
+        if os.path.exists("/tmp/perf-%d.map" % pid):
+            os.unlink("/tmp/perf-%d.map" % pid)  # -X perf's symbol map, not ours
+        assert r.returncode == 0 and r.stdout == "calls_exact 15\n", r
+        assert "sys.monitoring" not in r.stderr, r.stderr
+        got = {}
+        for c in calls_of(script_json(trace)):
+            if c["file"].endswith("calls_exact.py") and not c.get("resumed"):
+                got[c["function"]] = got.get(c["function"], 0) + 1
+        assert got.get("rec") == 59 and got.get("leaf_coro") == 4 and got.get("inner_gen") == 1, got
 
 
 @test
