@@ -23,6 +23,7 @@ typedef struct pa_calls {
     uint8_t *buf;
     size_t len;
     uint64_t base_ns, last_ns;
+    uint32_t last_id;             /* the buffer's previous ENTER: ids are written as differences */
     uint32_t serial;
     uint32_t depth;               /* frames open since tracing began on this thread */
     uint32_t epoch;               /* pa_calls_begin's token: changes when the buffer is dropped */
@@ -38,7 +39,7 @@ static uint64_t next_flush_ns;
 static void submit(pa_calls_t *c)
 {
     if (c->buf && c->len)
-        pa_writer_submit_record(PA_REC_CALLS, c->serial, c->base_ns, c->buf, c->len);
+        pa_writer_submit_record(PA_REC_CALLS_DELTA, c->serial, c->base_ns, c->buf, c->len);
     else
         pa_thread_buffer_done(c->buf);
     c->buf = NULL;
@@ -89,6 +90,7 @@ static __attribute__((noinline)) int refill(pa_calls_t *c, uint64_t now)
     }
     pa_clock_anchor();
     c->base_ns = c->last_ns = now;
+    c->last_id = 0;
     return 0;
 }
 
@@ -181,7 +183,9 @@ static inline int record_entry(pa_thread_t *t, pa_calls_t *c, const void *key, P
     uint64_t now = pa_clock_fast(); /* after naming: a first sight's cost is not the call's */
     if (rec && id && reserve(c, now) == 0) {
         put_head(c, now, PA_CALL_ENTER);
-        put_varint(c, (uint64_t)id << 1 | (resumed != 0));
+        int64_t d = (int64_t)id - (int64_t)c->last_id;
+        c->last_id = id;
+        put_varint(c, ((uint64_t)d << 1 ^ (uint64_t)(d >> 63)) << 1 | (resumed != 0)); /* zigzag */
     } else {
         rec = 0;
     }

@@ -1,6 +1,6 @@
 /* calltrace.h — trace mode: every Python function entry and exit (optionally calls
  * into C functions) as compact call events in per-thread buffers, written as
- * PA_REC_CALLS records. Every function here runs with the GIL held: the GIL is what
+ * PA_REC_CALLS_DELTA records. Every function here runs with the GIL held: the GIL is what
  * lets a flush take other threads' buffers without any lock on the per-call path. */
 #ifndef PA_CALLTRACE_H
 #define PA_CALLTRACE_H

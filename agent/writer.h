@@ -13,7 +13,7 @@ int pa_writer_init(void);
 
 /* Takes ownership of a full (or final) event buffer of thread `serial`. */
 void pa_writer_submit(uint32_t serial, uint64_t base_ns, uint8_t *buf, size_t len);
-/* The same for another per-thread record (PA_REC_CALLS): tag, serial, base_ns, body. */
+/* The same for another per-thread record (PA_REC_CALLS_DELTA): tag, serial, base_ns, body. */
 void pa_writer_submit_record(uint8_t tag, uint32_t serial, uint64_t base_ns, uint8_t *buf, size_t len);
 void pa_writer_note_dropped(uint64_t n);
 uint64_t pa_writer_dropped(void);

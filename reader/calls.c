@@ -159,9 +159,9 @@ static int walk_thread(struct walk *w, const struct pa_call_record *r, size_t n)
     uint64_t last = pa_trace_thread_last_ns(w->t, r[0].serial);
     w->serial = r[0].serial, w->seq = 0, w->depth = 0, w->over = 0, w->now = 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t tm = r[i].base_ns;
+        struct pa_call_cursor cur = pa_call_cursor_at(&r[i]);
         for (const uint8_t *p = r[i].body, *end = p + r[i].len; p < end;) {
-            if (pa_call_next(&p, end, &tm, &ev) < 0)
+            if (pa_call_next(&p, end, &cur, &ev) < 0)
                 break; /* validated when fed: cannot happen */
             if (ev.t < w->now)
                 ev.t = w->now;

@@ -450,7 +450,7 @@ static const struct {
     [PA_REC_CHECKPOINT] = { "CHECKPOINT", rec_checkpoint }, [PA_REC_LEAK] = { "LEAK", rec_leak },
     [PA_REC_STATS] = { "STATS", rec_stats },             [PA_REC_NOTE] = { "NOTE", rec_note },
     [PA_REC_SAMPLING] = { "SAMPLING", rec_sampling },    [PA_REC_CALLS] = { "CALLS", pa_rec_calls },
-    [PA_REC_TRACING] = { "TRACING", pa_rec_tracing },
+    [PA_REC_TRACING] = { "TRACING", pa_rec_tracing },    [PA_REC_CALLS_DELTA] = { "CALLS", pa_rec_calls_delta },
 };
 
 /* Decodes one record at *pos; sets err on failure. */

@@ -83,6 +83,7 @@ struct pa_call_record {
     uint64_t seq;     /* file order */
     const uint8_t *body;
     size_t len;
+    int delta_ids;    /* PA_REC_CALLS_DELTA: ENTER ids are differences */
 };
 
 /* One call event. */
@@ -93,9 +94,21 @@ struct pa_call_ev {
     int resumed;    /* ENTER: a generator or coroutine continuing */
 };
 
-/* Decodes the call event at *p (< end), advancing *p; *t is the record's running time.
- * @return 0; -1 truncated or bad varint, -2 function id 0, -3 the time overflows. */
-int pa_call_next(const uint8_t **p, const uint8_t *end, uint64_t *t, struct pa_call_ev *ev);
+/* Where decoding stands in a record: its running time and last ENTER id. */
+struct pa_call_cursor {
+    uint64_t t, func;
+    int delta_ids;
+};
+
+static inline struct pa_call_cursor pa_call_cursor_at(const struct pa_call_record *r)
+{
+    return (struct pa_call_cursor){ r->base_ns, 0, r->delta_ids };
+}
+
+/* Decodes the call event at *p (< end), advancing *p and the cursor.
+ * @return 0; -1 truncated or bad varint, -2 function id 0 (or out of range), -3 the
+ * time overflows. */
+int pa_call_next(const uint8_t **p, const uint8_t *end, struct pa_call_cursor *cur, struct pa_call_ev *ev);
 
 /* PA_EV_MARK, COUNTER, REGION and TOGGLE, kept in time order for script and export. */
 struct pa_annot {
@@ -127,7 +140,7 @@ struct pa_counts {
     uint64_t checkpoints, leak_records, notes;
     uint64_t samples;           /* PA_EV_SAMPLE events decoded */
     uint64_t samples_not_kept;  /* of which beyond PA_SAMPLES_MAX_BYTES (not analysed) */
-    uint64_t call_records;      /* PA_REC_CALLS records decoded */
+    uint64_t call_records;      /* PA_REC_CALLS(_DELTA) records decoded */
     uint64_t call_events;       /* call events in them (entries and exits) */
     uint64_t call_enters;       /* of which entries */
     uint64_t call_events_not_kept; /* call events beyond PA_CALLS_MAX_BYTES (not analysed) */

@@ -7,22 +7,40 @@
 #include "pa_mem.h"
 #include "trace_int.h"
 
-int pa_call_next(const uint8_t **p, const uint8_t *end, uint64_t *t, struct pa_call_ev *ev)
+/* An ENTER's function id: as written, or the previous one plus a zigzag difference. */
+static int entered_function(struct pa_call_cursor *cur, uint64_t v, uint64_t *func)
+{
+    if (!cur->delta_ids) {
+        *func = v;
+    } else {
+        uint64_t back = v & 1, mag = (v >> 1) + back; /* |difference|, without overflow */
+        if (back ? mag > cur->func : mag > UINT32_MAX - cur->func)
+            return -2;
+        *func = back ? cur->func - mag : cur->func + mag;
+    }
+    return *func ? 0 : -2;
+}
+
+int pa_call_next(const uint8_t **p, const uint8_t *end, struct pa_call_cursor *cur, struct pa_call_ev *ev)
 {
     const uint8_t *q = *p;
-    uint64_t head, f = 0;
+    uint64_t head, f = 0, func = 0;
     if (pa_varint_get(&q, end, &head) < 0)
         return -1;
     ev->kind = (unsigned)(head & 3);
-    if (ev->kind == PA_CALL_ENTER && pa_varint_get(&q, end, &f) < 0)
-        return -1;
-    if (ev->kind == PA_CALL_ENTER && f >> 1 == 0)
-        return -2;
-    if (head >> 2 > UINT64_MAX - *t)
+    if (ev->kind == PA_CALL_ENTER) {
+        if (pa_varint_get(&q, end, &f) < 0)
+            return -1;
+        if (entered_function(cur, f >> 1, &func) < 0)
+            return -2;
+    }
+    if (head >> 2 > UINT64_MAX - cur->t)
         return -3;
-    *t += head >> 2;
-    ev->t = *t;
-    ev->func = f >> 1;
+    cur->t += head >> 2;
+    if (ev->kind == PA_CALL_ENTER)
+        cur->func = func;
+    ev->t = cur->t;
+    ev->func = func;
     ev->resumed = (int)(f & 1);
     *p = q;
     return 0;
@@ -58,7 +76,7 @@ static int keep_calls(pa_trace_t *t, const struct pa_call_record *c, const uint8
 }
 
 /* Validates every event first, so a bad record changes nothing. */
-int pa_rec_calls(pa_trace_t *t, struct rd *r)
+static int calls_record(pa_trace_t *t, struct rd *r, int delta_ids)
 {
     static const char *const why[] = { "", "bad call event", "function id 0", "time overflows" };
     struct pa_call_record c = { 0 };
@@ -68,16 +86,18 @@ int pa_rec_calls(pa_trace_t *t, struct rd *r)
     if (pa_rd_u64(r, &c.serial) < 0 || pa_rd_u64(r, &c.base_ns) < 0)
         return RD_BAD;
     const uint8_t *body = r->p;
-    c.last_ns = c.base_ns;
+    c.delta_ids = delta_ids;
+    struct pa_call_cursor cur = pa_call_cursor_at(&c);
     while (r->p < r->end) {
         const uint8_t *at = r->p;
-        if ((rc = pa_call_next(&r->p, r->end, &c.last_ns, &ev)) < 0) {
+        if ((rc = pa_call_next(&r->p, r->end, &cur, &ev)) < 0) {
             snprintf(r->why, sizeof r->why, "%s at body offset %zu", why[-rc], (size_t)(at - body));
             return RD_BAD;
         }
         nev++;
         enters += ev.kind == PA_CALL_ENTER;
     }
+    c.last_ns = cur.t;
     c.len = (size_t)(r->end - body);
     c.seq = t->counts.call_records;
     if (nev && ((rc = keep_calls(t, &c, body, nev)) < 0 || (rc = pa_see_thread_time(t, c.serial, c.last_ns)) < 0))
@@ -89,6 +109,9 @@ int pa_rec_calls(pa_trace_t *t, struct rd *r)
     t->counts.call_enters += enters;
     return 0;
 }
+
+int pa_rec_calls(pa_trace_t *t, struct rd *r) { return calls_record(t, r, 0); }
+int pa_rec_calls_delta(pa_trace_t *t, struct rd *r) { return calls_record(t, r, 1); }
 
 /* flags, n, n x pattern. */
 int pa_rec_tracing(pa_trace_t *t, struct rd *r)

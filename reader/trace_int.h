@@ -116,9 +116,10 @@ int pa_keep_annots(pa_trace_t *t, uint64_t serial, uint64_t base_ns, const uint8
                    uint64_t nannots, uint64_t ncounted);
 /* A thread's latest event time so far. @return 0, or -2 out of memory. */
 int pa_see_thread_time(pa_trace_t *t, uint64_t serial, uint64_t ns);
-/* Record bodies of PA_REC_CALLS and PA_REC_TRACING (trace_calls.c); the cursor is
+/* Record bodies of PA_REC_CALLS(_DELTA) and PA_REC_TRACING (trace_calls.c); the cursor is
  * trace.c's struct rd. @return 0, -1 malformed (why set), -2 out of memory. */
 int pa_rec_calls(pa_trace_t *t, struct rd *r);
+int pa_rec_calls_delta(pa_trace_t *t, struct rd *r);
 int pa_rec_tracing(pa_trace_t *t, struct rd *r);
 /* Finishing and freeing what trace_calls.c owns. */
 void pa_trace_calls_finish(pa_trace_t *t);

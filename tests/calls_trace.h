@@ -29,7 +29,11 @@
  *   120 handle_request ... 180 return, 185 function 9 ... 186 return.
  * Counted: handle_request on #1 (200000 ns, cpu 200000, 64 B, 1), (200000, 150000, 0, 0);
  *   on #2 (60000, 0, 0, 0). TRACING: Python and C calls, counting "handle_request". */
-static pa_tb_t *calls_trace(void)
+static pa_tb_t *calls_trace_encoded(int delta_ids);
+static inline pa_tb_t *calls_trace(void) { return calls_trace_encoded(0); }
+
+/* delta_ids: the CALLS records as format 1.3 writes them (PA_REC_CALLS_DELTA). */
+static pa_tb_t *calls_trace_encoded(int delta_ids)
 {
     static const char *const argv[] = { "python3", "server.py" };
     static const char *const strs[] = { NULL,         "/abs/server.py", "main",  "handle_request", "Handler.parse",
@@ -40,6 +44,7 @@ static pa_tb_t *calls_trace(void)
                                              { "instructions", 0, 1, 0 } };
     static const char *const count[] = { "handle_request" };
     pa_tb_t *b = pa_tb_new();
+    pa_tb_calls_delta(b, delta_ids);
     pa_tb_process(b, 4242, 1, CT_START, 1700000000000000000ull, 2, argv, "/usr/bin/python3");
     pa_tb_header(b, 1, 2);
     for (uint64_t i = 1; i < sizeof strs / sizeof strs[0]; i++)

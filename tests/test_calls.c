@@ -32,9 +32,11 @@ static pa_trace_t *load(pa_tb_t *b)
     return t;
 }
 
+static int delta_ids; /* the encoding the next load_calls_trace uses */
+
 static pa_trace_t *load_calls_trace(void)
 {
-    pa_tb_t *b = calls_trace();
+    pa_tb_t *b = calls_trace_encoded(delta_ids);
     pa_trace_t *t = load(b);
     pa_tb_free(b);
     return t;
@@ -95,6 +97,7 @@ static void test_calls_decode(void **state)
 
 static void test_calls_pairing(void **state)
 {
+    delta_ids = *state != NULL; /* the same calls whichever encoding the records use */
     pa_trace_t *t = load_calls_trace();
     struct pa_calls c;
     struct pa_calls_opts o = { .until = UINT64_MAX, .max_depth = -1 };
@@ -135,6 +138,7 @@ static void test_calls_pairing(void **state)
     assert_int_equal(pa_trace_function(t, 9, &name, &file, &line), 0);
     assert_string_equal(file, PA_UNKNOWN);
     pa_calls_free(&c);
+    delta_ids = 0;
     pa_trace_free(t);
 }
 
@@ -355,6 +359,8 @@ static void test_calls_malformed(void **state)
         { PA_REC_CALLS, { 1, 0, 4, 2, 0x80 }, 5, "CALLS record: bad call event at body offset 2" },
         { PA_REC_CALLS, { 1, 0, 0 }, 3, "CALLS record: bad call event at body offset 0" }, /* no function */
         { PA_REC_CALLS, { 1 }, 1, "CALLS record: body too short" },
+        /* CALLS_DELTA: ids 1 then 1 - 2 */
+        { PA_REC_CALLS_DELTA, { 1, 0, 0, 4, 0, 6 }, 6, "CALLS record: function id 0 at body offset 2" },
         /* base 2^64 - 2, then dt 2: the time overflows */
         { PA_REC_CALLS, { 1, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x09 }, 12,
           "CALLS record: time overflows at body offset 0" },
@@ -425,6 +431,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_calls_decode),      cmocka_unit_test(test_calls_pairing),
+        cmocka_unit_test_prestate(test_calls_pairing, (void *)1),
         cmocka_unit_test(test_calls_function_subtree), cmocka_unit_test(test_calls_filters),
         cmocka_unit_test(test_calls_deltas),      cmocka_unit_test(test_calls_counted),
         cmocka_unit_test(test_calls_regions),     cmocka_unit_test(test_calls_malformed),

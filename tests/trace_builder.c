@@ -16,6 +16,8 @@ struct buf {
 struct pa_tb {
     struct buf file, recs, body; /* body: the record being built */
     uint64_t ev_t, ev_ptr;
+    int calls_delta;
+    uint64_t last_func;
     uint32_t seq;
     uint64_t raw_total;
 };
@@ -283,9 +285,12 @@ void pa_tb_tracing(pa_tb_t *b, uint64_t flags, size_t n, const char *const *patt
     finish(b, PA_REC_TRACING);
 }
 
+void pa_tb_calls_delta(pa_tb_t *b, int on) { b->calls_delta = on; }
+
 void pa_tb_calls_begin(pa_tb_t *b, uint64_t serial, uint64_t base_ns)
 {
     struct buf *r = begin(b);
+    b->last_func = 0;
     put_var(r, serial);
     put_var(r, base_ns);
     b->ev_t = base_ns;
@@ -294,6 +299,11 @@ void pa_tb_calls_begin(pa_tb_t *b, uint64_t serial, uint64_t base_ns)
 void pa_tb_calls_enter(pa_tb_t *b, uint64_t t_ns, uint64_t func, int resumed)
 {
     put_var(&b->body, (t_ns - b->ev_t) << 2 | PA_CALL_ENTER);
+    if (b->calls_delta) {
+        int64_t d = (int64_t)(func - b->last_func);
+        b->last_func = func;
+        func = (uint64_t)d << 1 ^ (uint64_t)(d >> 63); /* zigzag */
+    }
     put_var(&b->body, func << 1 | (resumed != 0));
     b->ev_t = t_ns;
 }
@@ -306,7 +316,7 @@ void pa_tb_calls_exit(pa_tb_t *b, uint64_t t_ns, unsigned kind)
 
 void pa_tb_calls_end(pa_tb_t *b)
 {
-    finish(b, PA_REC_CALLS);
+    finish(b, b->calls_delta ? PA_REC_CALLS_DELTA : PA_REC_CALLS);
 }
 
 void pa_tb_checkpoint(pa_tb_t *b, unsigned kind, uint64_t t_ns, uint64_t live_bytes, uint64_t live_count)

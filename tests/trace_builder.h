@@ -53,6 +53,8 @@ void pa_tb_events_end(pa_tb_t *b);
 void pa_tb_tracing(pa_tb_t *b, uint64_t flags, size_t n, const char *const *patterns);
 /* A CALLS record: begin, entries and exits (absolute times, non-decreasing), end. */
 void pa_tb_calls_begin(pa_tb_t *b, uint64_t serial, uint64_t base_ns);
+/* on: the CALLS records from here on are PA_REC_CALLS_DELTA (ENTER ids as differences). */
+void pa_tb_calls_delta(pa_tb_t *b, int on);
 void pa_tb_calls_enter(pa_tb_t *b, uint64_t t_ns, uint64_t func, int resumed);
 /* kind: PA_CALL_RETURN, PA_CALL_YIELD or PA_CALL_UNWIND. */
 void pa_tb_calls_exit(pa_tb_t *b, uint64_t t_ns, unsigned kind);

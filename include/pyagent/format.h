@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define PA_FMT_MAJOR 1
-#define PA_FMT_MINOR 2
+#define PA_FMT_MINOR 3
 #define PA_FMT_MAGIC "PYAGENT" /* 8 bytes with its NUL */
 
 /* A trace file is a sequence of zstd frames, so `zstd -d` accepts it. Frames whose
@@ -60,6 +60,8 @@ enum pa_record_tag {
                             * to the end of the body; see "Call events" below */
     PA_REC_TRACING = 15,   /* trace-mode set-up: flags (PA_TRACE_*), n, n x counted-function
                             * pattern str (PYAGENT_COUNT, as given) */
+    PA_REC_CALLS_DELTA = 16, /* format 1.3: as CALLS, but each ENTER's function id is written
+                              * as the difference from the record's previous ENTER (below) */
 };
 
 enum pa_trace_flags {
@@ -71,7 +73,10 @@ enum pa_trace_flags {
 /* Call events, inside PA_REC_CALLS: varint head = dt << 2 | kind, dt in ns since the
  * previous call event of the record (the first: since base_ns). ENTER is followed by
  * varint (function id << 1 | resumed): resumed = a generator or coroutine continuing
- * (or an exception thrown into it), not a new call. A C function is a FUNCTION record
+ * (or an exception thrown into it), not a new call. In CALLS_DELTA records that
+ * varint is (zigzag(id - previous ENTER's id in the record, 0 for the first) << 1 |
+ * resumed), zigzag(d) = d >= 0 ? 2d : -2d - 1: a program calls the same few functions
+ * over and over, and the differences fit one byte where the ids take two. A C function is a FUNCTION record
  * whose file sid is 0 and whose name is qualified ("builtins.len", "list.append").
  * A record holds one thread's events in order; entries and exits nest per thread,
  * except that a thread's first events may exit frames entered before tracing began

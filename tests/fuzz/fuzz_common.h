@@ -116,9 +116,9 @@ static inline void fuzz_walk(const pa_trace_t *t)
     n = pa_trace_call_records(t, &cr);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *p = cr[i].body, *end = p + cr[i].len;
-        uint64_t tm = cr[i].base_ns;
+        struct pa_call_cursor cur = pa_call_cursor_at(&cr[i]);
         struct pa_call_ev ev;
-        while (p < end && pa_call_next(&p, end, &tm, &ev) == 0)
+        while (p < end && pa_call_next(&p, end, &cur, &ev) == 0)
             if (ev.kind == PA_CALL_ENTER)
                 pa_trace_function(t, ev.func, &name, &file, &line);
     }
