@@ -116,27 +116,28 @@ static inline void maybe_flush(uint64_t now)
 }
 
 /* Most values here fit one or two bytes: those skip the general loop. */
-static inline void put_varint(pa_calls_t *c, uint64_t v)
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
-    uint8_t *p = c->buf + c->len;
     if (PA_LIKELY(v < 0x80)) {
         p[0] = (uint8_t)v;
-        c->len += 1;
-    } else if (v < 0x4000) {
+        return p + 1;
+    }
+    if (v < 0x4000) {
         p[0] = (uint8_t)(v | 0x80);
         p[1] = (uint8_t)(v >> 7);
-        c->len += 2;
-    } else {
-        c->len += pa_varint_put(p, v);
+        return p + 2;
     }
+    return p + pa_varint_put(p, v);
 }
 
-static inline void put_head(pa_calls_t *c, uint64_t now, unsigned kind)
+/* The event's head at p (the buffer's end); returns the new end. The caller stores
+ * it back once: bytes written through a pointer could alias c's fields otherwise. */
+static inline uint8_t *put_head(pa_calls_t *c, uint8_t *p, uint64_t now, unsigned kind)
 {
     uint64_t dt = now > c->last_ns ? now - c->last_ns : 0;
     c->last_ns += dt;
-    put_varint(c, dt << 2 | kind);
     c->events++;
+    return put_varint(p, dt << 2 | kind);
 }
 
 static __attribute__((noinline)) uint32_t name_function(pa_calls_t *c, unsigned slot, const void *key,
@@ -173,7 +174,7 @@ static void push(pa_calls_t *c, int rec)
 
 /* Records an entry; 0 when it is not recorded (paused, out of memory, unnamed), and
  * then its exit must not be either. */
-static inline int record_entry(pa_thread_t *t, pa_calls_t *c, const void *key, PyObject *code, const char *owner,
+static inline __attribute__((always_inline)) int record_entry(pa_thread_t *t, pa_calls_t *c, const void *key, PyObject *code, const char *owner,
                         int resumed)
 {
     pa_control_poll(t);
@@ -182,10 +183,11 @@ static inline int record_entry(pa_thread_t *t, pa_calls_t *c, const void *key, P
     uint32_t id = rec ? function_id(c, key, code, owner) : 0;
     uint64_t now = pa_clock_fast(); /* after naming: a first sight's cost is not the call's */
     if (rec && id && reserve(c, now) == 0) {
-        put_head(c, now, PA_CALL_ENTER);
+        uint8_t *p = put_head(c, c->buf + c->len, now, PA_CALL_ENTER);
         int64_t d = (int64_t)id - (int64_t)c->last_id;
         c->last_id = id;
-        put_varint(c, ((uint64_t)d << 1 ^ (uint64_t)(d >> 63)) << 1 | (resumed != 0)); /* zigzag */
+        p = put_varint(p, ((uint64_t)d << 1 ^ (uint64_t)(d >> 63)) << 1 | (resumed != 0)); /* zigzag */
+        c->len = (size_t)(p - c->buf);
     } else {
         rec = 0;
     }
@@ -215,7 +217,7 @@ void pa_calls_end(pa_thread_t *t, uint32_t token, unsigned kind)
         return; /* dropped since (fork) */
     uint64_t now = pa_clock_fast();
     if (reserve(c, now) == 0)
-        put_head(c, now, kind);
+        c->len = (size_t)(put_head(c, c->buf + c->len, now, kind) - c->buf);
 }
 
 void pa_calls_enter(pa_thread_t *t, PyObject *code, int resumed) { enter(t, code, code, NULL, resumed); }
@@ -232,7 +234,7 @@ void pa_calls_exit(pa_thread_t *t, unsigned kind)
         return;
     uint64_t now = pa_clock_fast();
     if (reserve(c, now) == 0)
-        put_head(c, now, kind);
+        c->len = (size_t)(put_head(c, c->buf + c->len, now, kind) - c->buf);
 }
 
 void pa_calls_flush_all(void)

@@ -49,7 +49,10 @@ static struct {
     void (*set_eval)(void *interp, eval_fn);                /* _PyInterpreterState_SetEvalFrameFunc */
 } api;
 
-static const pa_pylayout_t *L;
+/* The offsets the per-frame path reads, copied out of the layout table: one load each. */
+static struct {
+    int code, owner, lasti, c_recursion, flags, body, first_traceable, gen_state;
+} at;
 static int counting;
 static void (*hand_over)(void);
 static void *interp;
@@ -59,7 +62,7 @@ extern void *__libc_stack_end;
 
 /* The lowest address this thread's frames may reach before the evaluator hands over:
  * a quarter of the stack (at least GUARD_MIN) above its end. */
-static uintptr_t stack_guard(void)
+static __attribute__((noinline, cold)) uintptr_t stack_guard(void)
 {
     uintptr_t lo = 0, size = 0;
     if (syscall(SYS_gettid) == getpid()) {
@@ -93,7 +96,7 @@ static inline pa_thread_t *self_thread(void)
 }
 
 /* Near the end of this thread's stack: from here on sys.monitoring records calls. */
-static void give_up(void)
+static __attribute__((noinline, cold)) void give_up(void)
 {
     if (!atomic_exchange(&installed, 0))
         return;
@@ -114,7 +117,7 @@ static inline int low_on_stack(pa_thread_t *t)
  * against the Python recursion limit only, as they do when CPython inlines them. */
 static inline PyObject *run(void *tstate, void *frame, int throwflag)
 {
-    int *c_budget = (int *)((char *)tstate + L->ts_c_recursion);
+    int *c_budget = (int *)((char *)tstate + at.c_recursion);
     *c_budget += C_STACK_UNITS;
     PyObject *r = api.default_eval(tstate, frame, throwflag);
     *c_budget -= C_STACK_UNITS;
@@ -127,9 +130,9 @@ static inline PyObject *run(void *tstate, void *frame, int throwflag)
  * instruction run, RETURN_GENERATOR, 3.13 at the next, POP_TOP). */
 static inline int started(void *frame, PyObject *code)
 {
-    const char *at = *(const char **)((char *)frame + L->fr_lasti);
-    const char *body = (const char *)code + L->co_code_adaptive;
-    return (at - body) / 2 >= *(const int *)((const char *)code + L->co_first_traceable);
+    const char *pos = *(const char **)((char *)frame + at.lasti);
+    const char *body = (const char *)code + at.body;
+    return (pos - body) / 2 >= *(const int *)((const char *)code + at.first_traceable);
 }
 
 static PyObject *evaluate(void *tstate, void *frame, int throwflag)
@@ -141,13 +144,13 @@ static PyObject *evaluate(void *tstate, void *frame, int throwflag)
         give_up(); /* this frame and all later ones: sys.monitoring's */
         return api.default_eval(tstate, frame, throwflag);
     }
-    PyObject *code = *(PyObject **)((char *)frame + L->fr_code);
+    PyObject *code = *(PyObject **)((char *)frame + at.code);
     const int8_t *gen_state = NULL;
     int resumed = throwflag;
-    if (*((char *)frame + L->fr_owner) == PA_FRAME_OWNED_BY_GENERATOR) {
-        gen_state = (const int8_t *)frame + L->gen_state;
+    if (*((char *)frame + at.owner) == PA_FRAME_OWNED_BY_GENERATOR) {
+        gen_state = (const int8_t *)frame + at.gen_state;
         resumed |= started(frame, code);
-    } else if (*(int *)((char *)code + L->co_flags) & GENERATOR_FLAGS) {
+    } else if (*(int *)((char *)code + at.flags) & GENERATOR_FLAGS) {
         return run(tstate, frame, throwflag); /* creates the generator: no call yet */
     }
     uint32_t token = pa_calls_begin(t, code, resumed);
@@ -165,7 +168,7 @@ static PyObject *evaluate(void *tstate, void *frame, int throwflag)
 
 int pa_evalhook_install(int count_too, void (*fallback)(void))
 {
-    L = pa_py.layout;
+    const pa_pylayout_t *L = pa_py.layout;
     if (pa_py.minor < 12 || !L || L->ts_c_recursion < 0 || L->co_flags < 0 || L->fr_owner < 0 ||
         L->co_first_traceable < 0 || L->co_code_adaptive < 0)
         return -1;
@@ -180,6 +183,9 @@ int pa_evalhook_install(int count_too, void (*fallback)(void))
      * can be installed, and replacing it would break its owner. */
     if (!interp || api.get_eval(interp) != api.default_eval)
         return -1;
+    at.code = L->fr_code, at.owner = L->fr_owner, at.lasti = L->fr_lasti;
+    at.c_recursion = L->ts_c_recursion, at.flags = L->co_flags, at.body = L->co_code_adaptive;
+    at.first_traceable = L->co_first_traceable, at.gen_state = L->gen_state;
     counting = count_too;
     hand_over = fallback;
     atomic_store(&installed, 1);

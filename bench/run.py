@@ -88,6 +88,16 @@ CONFIGS = {
 }
 DEFAULT_CONFIGS = ["baseline", "pyagent", "pymalloc", "native-full", "heaptrack"]
 
+# --cpu: every measured process (and its threads) runs on this one CPU. The virtual
+# CPUs of these machines are not alike: the same run took 0.18 s of CPU on one and
+# 0.30 s on the other, and a process that moves between them measures either.
+PIN_CPU = None
+
+
+def pin():
+    if PIN_CPU is not None:
+        os.sched_setaffinity(0, {PIN_CPU})
+
 
 def default_python():
     try:
@@ -208,7 +218,7 @@ def run_once(config, python, argv, agent, perf_ev=None, reader=None):
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             t0 = time.perf_counter()
             proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=err)
+                                    stdout=out, stderr=err, preexec_fn=pin)
             _, status, ru = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -536,7 +546,8 @@ def markdown(info, args, summary, startup, problems):
                      info["agent_sha256"], args.rounds, min(args.heaptrack_rounds, args.rounds),
                      info["date"], info["loadavg_start"], info.get("loadavg_end"),
                      "; perf record event: %s" % info["perf_record_event"]
-                     if args.perf_event is not None or "perf" in args.configs else ""))
+                     if args.perf_event is not None or "perf" in args.configs else "") +
+                 ("; every run pinned to CPU %d" % args.cpu if args.cpu is not None else ""))
     lines.append("")
     if summary:
         lines.append("| workload | config | CPU s (median) | wall s (median) | CPU ratio "
@@ -693,12 +704,16 @@ def main():
                     help="rounds of `python -c pass` (0: skip)")
     ap.add_argument("--startup-heaptrack-rounds", type=int, default=5)
     ap.add_argument("--no-workloads", action="store_true", help="only the start-up measurement")
+    ap.add_argument("--cpu", type=int, metavar="N",
+                    help="run every measured process on CPU N only (virtual CPUs can differ)")
     ap.add_argument("--idle-wait", type=float, default=0, metavar="S",
                     help="before each workload's set of runs, wait up to S seconds until other "
                          "processes use < 15%% of the CPUs (default: 0, don't wait)")
     ap.add_argument("--json", help="write all raw numbers here")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = ap.parse_args()
+    global PIN_CPU
+    PIN_CPU = args.cpu
 
     args.configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     for c in args.configs:
