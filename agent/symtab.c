@@ -54,6 +54,7 @@ static int before(const sym_t *a, const sym_t *b)
     return a->start != b->start ? a->start < b->start : a->size > b->size;
 }
 
+/* Heapsort: in place, for when no scratch space can be had. */
 static void sift(sym_t *v, size_t i, size_t n)
 {
     for (size_t c; (c = 2 * i + 1) < n; i = c) {
@@ -67,8 +68,7 @@ static void sift(sym_t *v, size_t i, size_t n)
     }
 }
 
-/* Heapsort, not qsort: glibc's qsort may take its merge buffer from the host's malloc. */
-static void sort_syms(sym_t *v, size_t n)
+static void heap_sort(sym_t *v, size_t n)
 {
     for (size_t i = n / 2; i-- > 0;)
         sift(v, i, n);
@@ -78,6 +78,37 @@ static void sort_syms(sym_t *v, size_t n)
         v[k] = t;
         sift(v, 0, k);
     }
+}
+
+/* Bottom-up merge sort through the agent's own scratch buffer, not qsort: glibc's
+ * qsort may take its buffer from the host's malloc. A third of heapsort's work on
+ * libpython's symbols, which every process with native frames sorts at exit. */
+static void sort_syms(sym_t *v, size_t n)
+{
+    sym_t *tmp = n > 1 ? pa_mem_alloc(n * sizeof *tmp) : NULL;
+    if (!tmp) {
+        heap_sort(v, n);
+        return;
+    }
+    sym_t *src = v, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = before(&src[j], &src[i]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        sym_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    pa_mem_free(tmp);
 }
 
 static int keep(const Elf64_Sym *s, uint64_t strsz)

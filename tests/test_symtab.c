@@ -295,6 +295,54 @@ static void test_symtab_pyenv_libpython(void **state)
     globfree(&g);
 }
 
+/* Every 40th function of libpython (by address, as nm lists it) is found at its own
+ * start: the symbols were sorted and deduplicated right. At an address with several
+ * names (aliases) any of them will do. */
+static void test_symtab_libpython_sorted(void **state)
+{
+    (void)state;
+    glob_t g;
+    const char *home = getenv("HOME");
+    char pat[256], cmd[512], line[512];
+    snprintf(pat, sizeof pat, "%s/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0", home ? home : "/root");
+    if (glob(pat, 0, NULL, &g) != 0)
+        skip();
+    snprintf(cmd, sizeof cmd, "nm --defined-only -n -S '%s' 2>/dev/null", g.gl_pathv[0]);
+    FILE *p = popen(cmd, "r");
+    unsigned long long vaddr, size, prev = 0;
+    char type, sym[256], names[8][256];
+    int nnames = 0, seen = 0, checked = 0;
+    while (p && fgets(line, sizeof line, p)) {
+        if (sscanf(line, "%llx %llx %c %255s", &vaddr, &size, &type, sym) != 4 || !size ||
+            (type != 't' && type != 'T'))
+            continue;
+        if (vaddr != prev || !nnames) {
+            if (nnames && seen++ % 40 == 0) {
+                const char *name = NULL;
+                uintptr_t start = 0;
+                assert_int_equal(pa_symtab_lookup(g.gl_pathv[0], (uintptr_t)prev, &name, &start), 1);
+                assert_int_equal(start, prev);
+                int ok = 0;
+                for (int i = 0; i < nnames; i++)
+                    ok |= !strcmp(name, names[i]);
+                if (!ok)
+                    fail_msg("%llx: %s is none of the names nm gives, e.g. %s", prev, name, names[0]);
+                checked++;
+            }
+            nnames = 0;
+            prev = vaddr;
+        }
+        if (nnames < 8)
+            snprintf(names[nnames++], sizeof names[0], "%s", sym);
+    }
+    if (p)
+        pclose(p);
+    globfree(&g);
+    if (!checked)
+        skip();
+    assert_true(checked > 50);
+}
+
 int main(void)
 {
 #define TC(f) cmocka_unit_test(f)
@@ -308,7 +356,7 @@ int main(void)
         TC(test_symtab_bad_headers_are_zero),
         TC(test_symtab_fuzzed_does_not_crash),
         TC(test_symtab_cache_is_bounded),
-        TC(test_symtab_pyenv_libpython),
+        TC(test_symtab_libpython_sorted), TC(test_symtab_pyenv_libpython),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
