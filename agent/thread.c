@@ -109,6 +109,7 @@ static pa_thread_t *claim(int tid)
         t->tid = tid;
         t->buf = NULL;
         t->len = 0;
+        t->stack_guard = 0; /* a reused record: this thread's stack is elsewhere */
     }
     pa_spin_unlock(&registry_lock);
     return t;

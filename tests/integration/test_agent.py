@@ -773,6 +773,25 @@ def trace_mode_deep_recursion_hands_over_and_counts():
 
 
 @test
+def trace_mode_many_short_threads_stay_on_the_evaluator():
+    """Thread records are reused after a thread ends: each new thread's stack bounds
+    must be its own (a stale bound once sent every later thread to sys.monitoring)."""
+    code = ("import threading\n"
+            "def leaf(i):\n    return i\n"
+            "def work(i):\n    return sum(leaf(j) for j in range(5))\n"
+            "for i in range(300):\n"
+            "    t = threading.Thread(target=work, args=(i,)); t.start(); t.join()\n"
+            "print('done')\n")
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+        assert r.returncode == 0 and r.stdout == "done\n", r
+        assert "sys.monitoring" not in r.stderr, r.stderr
+        calls = calls_of(script_json(only_trace(d)))
+        assert sum(1 for c in calls if c["function"] == "leaf") == 1500, len(calls)
+        assert sum(1 for c in calls if c["function"] == "work") == 300, len(calls)
+
+
+@test
 def trace_mode_beside_another_frame_evaluator():
     """python -X perf (3.12+) installs CPython's own frame evaluator: trace mode keeps
     it and records through sys.monitoring instead, counting the same calls."""
