@@ -1,4 +1,4 @@
-/* evalhook.c — trace mode on 3.12+ through a PEP 523 frame evaluator.
+/* evalhook.c — trace mode on CPython 3.12 through a PEP 523 frame evaluator.
  *
  * Why: sys.monitoring calls a Python-level callable for every event (the offset boxed,
  * an argument vector built, a vectorcall), and that dispatch alone cost more than
@@ -6,18 +6,25 @@
  * entry and exit in the same C frame.
  *
  * What it must not change: how deep the program can recurse. With an evaluator set,
- * CPython stops inlining Python-to-Python calls, so every Python frame costs C stack
- * and two units of the C recursion budget; 3.12.1 would raise RecursionError at a
- * depth of about 750 instead of 1000. The evaluator gives those two units back while
- * a frame runs, so Python frames count against the Python limit only, as without the
- * agent. What it cannot give back is the C stack itself: when a thread gets within a
- * quarter of its stack's end (a program that raised the recursion limit and recurses
- * deep, or a thread with a small stack), the evaluator is removed and sys.monitoring
- * takes over for the rest of the run, the frames already open finishing here.
+ * CPython stops inlining Python-to-Python calls: each frame it would have inlined now
+ * recurses in C and takes two units of the C recursion budget, and 3.12.1 would raise
+ * RecursionError at a depth of about 750 instead of 1000. The evaluator gives those
+ * units back for exactly the frames CPython would have inlined, and for no other:
+ * a frame whose evaluator frame sits one plain call (`direct_gap` bytes of C stack,
+ * measured at installation) below the caller's. Frames entered through C (a class's
+ * __init__, map's function) cost their units as without the agent.
+ * What it cannot give back is the C stack those inlined frames now take: when they
+ * hold more than a quarter of their thread's stack (a program that raised the
+ * recursion limit and recurses thousands deep, or a thread with a small stack), the
+ * evaluator is removed and sys.monitoring takes over for the rest of the run, the
+ * frames already open finishing here.
  *
  * Events are those sys.monitoring gives (NOTES.md): a generator's creation is no
  * call; its first run is a start, later runs are resumes (a throw into it too); it
- * leaves by yield, return or unwind. Runs with the GIL held, from CPython itself. */
+ * leaves by yield, return or unwind; nothing while a tracer or another tool's
+ * callback runs, nor for a frame that fails the recursion check. 3.12 only: 3.13
+ * pushes some frames inline even with an evaluator set (CALL_ALLOC_AND_ENTER_INIT:
+ * __init__ of a class called), which it would never see. Runs with the GIL held. */
 #include "evalhook.h"
 
 #include <dlfcn.h>
@@ -36,58 +43,41 @@
 #include "pyobj.h"
 #include "python.h"
 
-#define C_STACK_UNITS 2 /* PY_EVAL_C_STACK_UNITS, Python/ceval.c, 3.12 and 3.13 */
+#define C_STACK_UNITS 2 /* PY_EVAL_C_STACK_UNITS, Python/ceval.c */
 #define GENERATOR_FLAGS (PA_CO_GENERATOR | PA_CO_COROUTINE | PA_CO_ASYNC_GENERATOR)
-#define GUARD_MIN (128u << 10)
 
 typedef PyObject *(*eval_fn)(void *tstate, void *frame, int throwflag);
 
 static struct {
-    eval_fn default_eval;                                   /* _PyEval_EvalFrameDefault */
-    void *(*interp_get)(void);                              /* PyInterpreterState_Get */
-    eval_fn (*get_eval)(void *interp);                      /* _PyInterpreterState_GetEvalFrameFunc */
-    void (*set_eval)(void *interp, eval_fn);                /* _PyInterpreterState_SetEvalFrameFunc */
+    eval_fn default_eval;                    /* _PyEval_EvalFrameDefault */
+    void *(*interp_get)(void);               /* PyInterpreterState_Get */
+    eval_fn (*get_eval)(void *interp);       /* _PyInterpreterState_GetEvalFrameFunc */
+    void (*set_eval)(void *interp, eval_fn); /* _PyInterpreterState_SetEvalFrameFunc */
+    PyObject *(*Run_String)(const char *, int, PyObject *, PyObject *, void *);
+    PyObject *(*Dict_New)(void);
+    PyObject *(*Eval_GetBuiltins)(void);
+    int (*Dict_SetItemString)(PyObject *, const char *, PyObject *);
+    PyObject *(*Import_ImportModule)(const char *);
+    PyObject *(*Object_GetAttrString)(PyObject *, const char *);
+    int (*Object_SetAttrString)(PyObject *, const char *, PyObject *);
+    PyObject *(*CFunction_NewEx)(void *, PyObject *, PyObject *);
+    PyObject *(*Object_Vectorcall)(PyObject *, PyObject *const *, size_t, PyObject *);
+    PyObject *none;
 } api;
 
 /* The offsets the per-frame path reads, copied out of the layout table: one load each. */
 static struct {
-    int code, owner, lasti, c_recursion, flags, body, first_traceable, gen_state;
+    int code, owner, lasti, c_recursion, py_recursion, tracing, flags, body, first_traceable, gen_state;
 } at;
+
 static int counting;
 static void (*hand_over)(void);
 static void *interp;
 static atomic_int installed;
+static uintptr_t direct_gap; /* C stack between the evaluator frames of a plain call */
+static int calibrating;      /* measuring it: nothing recorded */
 
 extern void *__libc_stack_end;
-
-/* The lowest address this thread's frames may reach before the evaluator hands over:
- * a quarter of the stack (at least GUARD_MIN) above its end. */
-static __attribute__((noinline, cold)) uintptr_t stack_guard(void)
-{
-    uintptr_t lo = 0, size = 0;
-    if (syscall(SYS_gettid) == getpid()) {
-        /* glibc reads /proc/self/maps for the main thread (allocating): the limit
-         * says how far the main stack may grow down from where it started. */
-        struct rlimit rl;
-        if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (1ull << 40)) {
-            size = rl.rlim_cur;
-            lo = (uintptr_t)__libc_stack_end - size;
-        }
-    } else {
-        pthread_attr_t attr;
-        void *addr;
-        size_t sz;
-        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            if (pthread_attr_getstack(&attr, &addr, &sz) == 0)
-                lo = (uintptr_t)addr, size = sz;
-            pthread_attr_destroy(&attr);
-        }
-    }
-    if (!size) /* unlimited or unknown: assume the usual 8 MiB */
-        size = 8u << 20, lo = (uintptr_t)__builtin_frame_address(0) - size + (64u << 10);
-    uintptr_t margin = size / 4 > GUARD_MIN ? size / 4 : GUARD_MIN;
-    return lo + margin;
-}
 
 static inline pa_thread_t *self_thread(void)
 {
@@ -95,39 +85,51 @@ static inline pa_thread_t *self_thread(void)
     return PA_LIKELY(t && t != PA_THREAD_DEAD) ? t : pa_thread_get();
 }
 
-/* Near the end of this thread's stack: from here on sys.monitoring records calls. */
-static __attribute__((noinline, cold)) void give_up(void)
+/* This thread's stack size: the main thread's limit, or what pthreads gave. */
+static uintptr_t stack_size(void)
+{
+    if (syscall(SYS_gettid) == getpid()) {
+        /* glibc reads /proc/self/maps for the main thread (allocating): the limit
+         * says how far the main stack may grow. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+            return rl.rlim_cur;
+        return 8u << 20;
+    }
+    pthread_attr_t attr;
+    void *addr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) != 0)
+            size = 0;
+        pthread_attr_destroy(&attr);
+    }
+    return size ? size : 8u << 20;
+}
+
+/* How many frames CPython would have inlined this thread may hold open in the
+ * evaluator: a quarter of its stack, which leaves CPython the rest for the C frames
+ * its own recursion budget counts. */
+static __attribute__((noinline, cold)) uint32_t inlined_max(void)
+{
+    uintptr_t n = stack_size() / 4 / (direct_gap ? direct_gap : 1);
+    return n > UINT32_MAX ? UINT32_MAX : n ? (uint32_t)n : 1;
+}
+
+/* From here on sys.monitoring records calls (GIL held). */
+static __attribute__((noinline, cold)) void give_up(const char *why)
 {
     if (!atomic_exchange(&installed, 0))
         return;
     api.set_eval(interp, api.default_eval); /* the default: no evaluator */
-    pa_log("deep recursion near the end of a thread's stack: trace mode continues through sys.monitoring "
-           "(slower), so that the program recurses as deep as without the agent");
+    pa_log("%s: trace mode continues through sys.monitoring (slower)", why);
     hand_over();
-}
-
-static inline int low_on_stack(pa_thread_t *t)
-{
-    if (PA_UNLIKELY(!t->stack_guard))
-        t->stack_guard = stack_guard();
-    return (uintptr_t)__builtin_frame_address(0) < t->stack_guard;
-}
-
-/* Runs the frame with the C recursion units it takes given back: Python frames count
- * against the Python recursion limit only, as they do when CPython inlines them. */
-static inline PyObject *run(void *tstate, void *frame, int throwflag)
-{
-    int *c_budget = (int *)((char *)tstate + at.c_recursion);
-    *c_budget += C_STACK_UNITS;
-    PyObject *r = api.default_eval(tstate, frame, throwflag);
-    *c_budget -= C_STACK_UNITS;
-    return r;
 }
 
 /* Whether a generator's frame has run its body before. Its state already says
  * "executing" here, but where it stands tells: a generator not started yet is still
  * before its first RESUME (CPython's _co_firsttraceable; 3.12 points at the last
- * instruction run, RETURN_GENERATOR, 3.13 at the next, POP_TOP). */
+ * instruction run, RETURN_GENERATOR). */
 static inline int started(void *frame, PyObject *code)
 {
     const char *pos = *(const char **)((char *)frame + at.lasti);
@@ -135,15 +137,16 @@ static inline int started(void *frame, PyObject *code)
     return (pos - body) / 2 >= *(const int *)((const char *)code + at.first_traceable);
 }
 
-static PyObject *evaluate(void *tstate, void *frame, int throwflag)
+static inline int quiet(void *tstate)
 {
-    pa_thread_t *t = self_thread();
-    if (PA_UNLIKELY(!t))
-        return run(tstate, frame, throwflag);
-    if (PA_UNLIKELY(low_on_stack(t)) && !throwflag) {
-        give_up(); /* this frame and all later ones: sys.monitoring's */
-        return api.default_eval(tstate, frame, throwflag);
-    }
+    /* A tracer or monitoring callback running, or a frame about to fail the
+     * recursion check: sys.monitoring reports none of them. */
+    return *(int *)((char *)tstate + at.tracing) || *(int *)((char *)tstate + at.py_recursion) <= 0;
+}
+
+/* Records the frame's entry and exit around running it. */
+static PyObject *traced(pa_thread_t *t, void *tstate, void *frame, int throwflag)
+{
     PyObject *code = *(PyObject **)((char *)frame + at.code);
     const int8_t *gen_state = NULL;
     int resumed = throwflag;
@@ -151,12 +154,12 @@ static PyObject *evaluate(void *tstate, void *frame, int throwflag)
         gen_state = (const int8_t *)frame + at.gen_state;
         resumed |= started(frame, code);
     } else if (*(int *)((char *)code + at.flags) & GENERATOR_FLAGS) {
-        return run(tstate, frame, throwflag); /* creates the generator: no call yet */
+        return api.default_eval(tstate, frame, throwflag); /* creates the generator: no call yet */
     }
     uint32_t token = pa_calls_begin(t, code, resumed);
     if (counting)
         pa_count_enter(t, code, resumed);
-    PyObject *r = run(tstate, frame, throwflag);
+    PyObject *r = api.default_eval(tstate, frame, throwflag);
     /* A generator's state lives in its object, which the caller still holds. */
     unsigned kind = !r ? PA_CALL_UNWIND : gen_state && *gen_state < 0 ? PA_CALL_YIELD : PA_CALL_RETURN;
     if (token)
@@ -166,17 +169,136 @@ static PyObject *evaluate(void *tstate, void *frame, int throwflag)
     return r;
 }
 
+static PyObject *evaluate(void *tstate, void *frame, int throwflag)
+{
+    pa_thread_t *t = self_thread();
+    if (PA_UNLIKELY(!t))
+        return api.default_eval(tstate, frame, throwflag);
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0), outer = t->eval_sp;
+    int inlined = outer - here == direct_gap; /* CPython would have inlined this call */
+    if (PA_UNLIKELY(calibrating)) {
+        direct_gap = outer ? outer - here : 0;
+        inlined = 0;
+    }
+    if (inlined) {
+        if (PA_UNLIKELY(!t->eval_inlined_max))
+            t->eval_inlined_max = inlined_max();
+        if (PA_UNLIKELY(t->eval_inlined >= t->eval_inlined_max) && !throwflag) {
+            give_up("deep recursion (a quarter of a thread's stack in Python frames)");
+            return api.default_eval(tstate, frame, throwflag); /* sys.monitoring's from here */
+        }
+    }
+    int *c_budget = (int *)((char *)tstate + at.c_recursion);
+    t->eval_sp = here;
+    t->eval_inlined += inlined;
+    *c_budget += inlined * C_STACK_UNITS;
+    PyObject *r = PA_LIKELY(!calibrating && !quiet(tstate)) ? traced(t, tstate, frame, throwflag)
+                                                            : api.default_eval(tstate, frame, throwflag);
+    *c_budget -= inlined * C_STACK_UNITS;
+    t->eval_inlined -= inlined;
+    t->eval_sp = outer;
+    return r;
+}
+
+/* The C stack between the evaluator frames of a caller and a plain call it makes:
+ * measured on two small functions, the same on a second run. */
+static int calibrate(void)
+{
+    static const char probe[] = "def _pyagent_a():\n    return _pyagent_b()\n"
+                                "def _pyagent_b():\n    return 0\n"
+                                "_pyagent_a()\n";
+    PyObject *g = api.Dict_New();
+    uintptr_t first = 0;
+    int ok = g && api.Dict_SetItemString(g, "__builtins__", api.Eval_GetBuiltins()) == 0;
+    for (int i = 0; ok && i < 2; i++) {
+        calibrating = 1;
+        PyObject *r = api.Run_String(probe, 257 /* Py_file_input */, g, g, NULL);
+        calibrating = 0;
+        ok = r != NULL;
+        if (r)
+            pa_py.DecRef(r);
+        if (i == 0)
+            first = direct_gap;
+    }
+    if (g)
+        pa_py.DecRef(g);
+    pa_py.Err_Clear();
+    return ok && first && first == direct_gap && first < 4096 ? 0 : -1;
+}
+
+/* sys.activate_stack_trampoline and deactivate_stack_trampoline raise RuntimeError
+ * while another evaluator is set (3.12.1), and the program must not see that: it
+ * gets its trampolines, trace mode goes on through sys.monitoring, and deactivating
+ * with none active does nothing, as without the agent. */
+static PyObject *original_activate, *original_deactivate;
+
+static PyObject *activate_trampoline(PyObject *self, PyObject *const *args, intptr_t n)
+{
+    if (atomic_load(&installed))
+        give_up("the program activates perf trampolines (a frame evaluator of their own)");
+    return api.Object_Vectorcall(original_activate, args, (size_t)n, NULL);
+}
+
+static PyObject *deactivate_trampoline(PyObject *self, PyObject *const *args, intptr_t n)
+{
+    if (atomic_load(&installed) && n == 0)
+        return api.none; /* ours is the evaluator: no trampoline is active (None is immortal) */
+    return api.Object_Vectorcall(original_deactivate, args, (size_t)n, NULL);
+}
+
+static pa_methoddef_t trampoline_defs[] = {
+    { "activate_stack_trampoline", (void *)activate_trampoline, PA_METH_FASTCALL, NULL },
+    { "deactivate_stack_trampoline", (void *)deactivate_trampoline, PA_METH_FASTCALL, NULL },
+};
+
+static void wrap(PyObject *sys, pa_methoddef_t *def, PyObject **original)
+{
+    PyObject *orig = api.Object_GetAttrString(sys, def->name);
+    PyObject *fn = orig ? api.CFunction_NewEx(def, NULL, NULL) : NULL;
+    if (fn && api.Object_SetAttrString(sys, def->name, fn) == 0) {
+        *original = orig; /* kept for good */
+        orig = NULL;
+    }
+    if (fn)
+        pa_py.DecRef(fn);
+    if (orig)
+        pa_py.DecRef(orig);
+    pa_py.Err_Clear(); /* a build without trampolines has none to wrap */
+}
+
+static void wrap_trampolines(void)
+{
+    PyObject *sys = api.Import_ImportModule("sys");
+    if (sys) {
+        wrap(sys, &trampoline_defs[0], &original_activate);
+        wrap(sys, &trampoline_defs[1], &original_deactivate);
+        pa_py.DecRef(sys);
+    }
+    pa_py.Err_Clear();
+}
+
+#define RESOLVE(dst, name) (*(void **)&(dst) = dlsym(RTLD_DEFAULT, name))
+
+static int resolve(void)
+{
+    return RESOLVE(api.default_eval, "_PyEval_EvalFrameDefault") && RESOLVE(api.interp_get, "PyInterpreterState_Get") &&
+           RESOLVE(api.get_eval, "_PyInterpreterState_GetEvalFrameFunc") &&
+           RESOLVE(api.set_eval, "_PyInterpreterState_SetEvalFrameFunc") &&
+           RESOLVE(api.Run_String, "PyRun_StringFlags") && RESOLVE(api.Dict_New, "PyDict_New") &&
+           RESOLVE(api.Eval_GetBuiltins, "PyEval_GetBuiltins") &&
+           RESOLVE(api.Dict_SetItemString, "PyDict_SetItemString") &&
+           RESOLVE(api.Import_ImportModule, "PyImport_ImportModule") &&
+           RESOLVE(api.Object_GetAttrString, "PyObject_GetAttrString") &&
+           RESOLVE(api.Object_SetAttrString, "PyObject_SetAttrString") &&
+           RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") && RESOLVE(api.Object_Vectorcall, "PyObject_Vectorcall") &&
+           RESOLVE(api.none, "_Py_NoneStruct");
+}
+
 int pa_evalhook_install(int count_too, void (*fallback)(void))
 {
     const pa_pylayout_t *L = pa_py.layout;
-    if (pa_py.minor < 12 || !L || L->ts_c_recursion < 0 || L->co_flags < 0 || L->fr_owner < 0 ||
-        L->co_first_traceable < 0 || L->co_code_adaptive < 0)
-        return -1;
-    *(void **)&api.default_eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
-    *(void **)&api.interp_get = dlsym(RTLD_DEFAULT, "PyInterpreterState_Get");
-    *(void **)&api.get_eval = dlsym(RTLD_DEFAULT, "_PyInterpreterState_GetEvalFrameFunc");
-    *(void **)&api.set_eval = dlsym(RTLD_DEFAULT, "_PyInterpreterState_SetEvalFrameFunc");
-    if (!api.default_eval || !api.interp_get || !api.get_eval || !api.set_eval)
+    if (pa_py.minor != 12 || !L || L->ts_c_recursion < 0 || L->ts_py_recursion < 0 || L->ts_tracing < 0 ||
+        L->co_flags < 0 || L->fr_owner < 0 || L->co_first_traceable < 0 || L->co_code_adaptive < 0 || !resolve())
         return -1;
     interp = api.interp_get();
     /* Another evaluator (a debugger, -X perf's trampolines) is there first: only one
@@ -184,11 +306,18 @@ int pa_evalhook_install(int count_too, void (*fallback)(void))
     if (!interp || api.get_eval(interp) != api.default_eval)
         return -1;
     at.code = L->fr_code, at.owner = L->fr_owner, at.lasti = L->fr_lasti;
-    at.c_recursion = L->ts_c_recursion, at.flags = L->co_flags, at.body = L->co_code_adaptive;
+    at.c_recursion = L->ts_c_recursion, at.py_recursion = L->ts_py_recursion, at.tracing = L->ts_tracing;
+    at.flags = L->co_flags, at.body = L->co_code_adaptive;
     at.first_traceable = L->co_first_traceable, at.gen_state = L->gen_state;
     counting = count_too;
     hand_over = fallback;
-    atomic_store(&installed, 1);
     api.set_eval(interp, evaluate);
+    if (calibrate() != 0) {
+        /* Without the distance of a plain call, recursion depth could not be kept. */
+        api.set_eval(interp, api.default_eval);
+        return -1;
+    }
+    atomic_store(&installed, 1);
+    wrap_trampolines();
     return 0;
 }

@@ -1,6 +1,6 @@
 /* hooks.c — CPython's frame events, for trace mode and PYAGENT_COUNT.
  *
- * 3.12+, trace mode of Python calls: the frame evaluator of evalhook.c, which gives
+ * 3.12, trace mode of Python calls: the frame evaluator of evalhook.c, which gives
  * back the recursion budget it takes (below). Otherwise, and when it cannot be used:
  * 3.12+: sys.monitoring with C callbacks under a tool id of our own, so debuggers,
  * coverage and cProfile (tool ids 0-2) keep theirs. With only PYAGENT_COUNT set, a

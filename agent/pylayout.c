@@ -16,7 +16,7 @@ static const pa_pylayout_t pa_layouts[] = {
         .co_name = 112, .co_qualname = -1, .co_filename = 104,
         .co_firstlineno = 40, .co_code_adaptive = -1,
         .str_ascii_size = 48, .str_utf8 = 56, .str_utf8_length = 48,
-        .ts_c_recursion = -1, .co_flags = -1, .co_first_traceable = -1,
+        .ts_c_recursion = -1, .ts_py_recursion = -1, .ts_tracing = -1, .co_flags = -1, .co_first_traceable = -1,
         .lasti_kind = PA_LASTI_BYTES,
     },
     /* 3.9 (3.9.18): same structs and offsets as 3.8 (PyCodeObject now in
@@ -29,7 +29,7 @@ static const pa_pylayout_t pa_layouts[] = {
         .co_name = 112, .co_qualname = -1, .co_filename = 104,
         .co_firstlineno = 40, .co_code_adaptive = -1,
         .str_ascii_size = 48, .str_utf8 = 56, .str_utf8_length = 48,
-        .ts_c_recursion = -1, .co_flags = -1, .co_first_traceable = -1,
+        .ts_c_recursion = -1, .ts_py_recursion = -1, .ts_tracing = -1, .co_flags = -1, .co_first_traceable = -1,
         .lasti_kind = PA_LASTI_BYTES,
     },
     /* 3.10 (3.10.13): PyThreadState.frame; PyFrameObject (cpython/frameobject.h)
@@ -43,7 +43,7 @@ static const pa_pylayout_t pa_layouts[] = {
         .co_name = 112, .co_qualname = -1, .co_filename = 104,
         .co_firstlineno = 40, .co_code_adaptive = -1,
         .str_ascii_size = 48, .str_utf8 = 56, .str_utf8_length = 48,
-        .ts_c_recursion = -1, .co_flags = -1, .co_first_traceable = -1,
+        .ts_c_recursion = -1, .ts_py_recursion = -1, .ts_tracing = -1, .co_flags = -1, .co_first_traceable = -1,
         .lasti_kind = PA_LASTI_UNITS,
     },
     /* 3.11 (3.11.2 Debian, 3.11.7): PyThreadState.cframe, _PyCFrame.current_frame
@@ -58,7 +58,7 @@ static const pa_pylayout_t pa_layouts[] = {
         .co_name = 120, .co_qualname = 128, .co_filename = 112,
         .co_firstlineno = 72, .co_code_adaptive = 184,
         .str_ascii_size = 48, .str_utf8 = 56, .str_utf8_length = 48,
-        .ts_c_recursion = -1, .co_flags = -1, .co_first_traceable = -1,
+        .ts_c_recursion = -1, .ts_py_recursion = -1, .ts_tracing = -1, .co_flags = -1, .co_first_traceable = -1,
         .lasti_kind = PA_LASTI_PREV_INSTR,
     },
     /* 3.12 (3.12.1): PyThreadState.cframe, _PyCFrame.current_frame
@@ -72,7 +72,7 @@ static const pa_pylayout_t pa_layouts[] = {
         .co_name = 120, .co_qualname = 128, .co_filename = 112,
         .co_firstlineno = 68, .co_code_adaptive = 192,
         .str_ascii_size = 40, .str_utf8 = 48, .str_utf8_length = 40,
-        .ts_c_recursion = 36, .co_flags = 48, .gen_state = -5,
+        .ts_c_recursion = 36, .ts_py_recursion = 28, .ts_tracing = 44, .co_flags = 48, .gen_state = -5,
         .co_first_traceable = 176,
         .lasti_kind = PA_LASTI_PREV_INSTR,
     },
@@ -87,7 +87,7 @@ static const pa_pylayout_t pa_layouts[] = {
         .co_name = 120, .co_qualname = 128, .co_filename = 112,
         .co_firstlineno = 68, .co_code_adaptive = 200,
         .str_ascii_size = 40, .str_utf8 = 48, .str_utf8_length = 40,
-        .ts_c_recursion = 52, .co_flags = 48, .gen_state = -5,
+        .ts_c_recursion = 52, .ts_py_recursion = 44, .ts_tracing = 60, .co_flags = 48, .gen_state = -5,
         .co_first_traceable = 184,
         .lasti_kind = PA_LASTI_INSTR_PTR,
     },

@@ -35,6 +35,8 @@ typedef struct pa_pylayout {
     int16_t str_utf8_length;  /* PyCompactUnicodeObject: utf8_length */
     /* The frame evaluator (evalhook.c, 3.12+); -1 / 0 before. */
     int16_t ts_c_recursion; /* PyThreadState: c_recursion_remaining, int */
+    int16_t ts_py_recursion; /* PyThreadState: py_recursion_remaining, int */
+    int16_t ts_tracing;     /* PyThreadState: tracing, int (a tracer or monitoring callback runs) */
     int16_t co_flags;       /* PyCodeObject: co_flags, int */
     int16_t co_first_traceable; /* PyCodeObject: _co_firsttraceable, int (the first RESUME) */
     int16_t gen_state;      /* PyGenObject: gi_frame_state (int8) from gi_iframe, negative */

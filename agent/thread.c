@@ -109,7 +109,9 @@ static pa_thread_t *claim(int tid)
         t->tid = tid;
         t->buf = NULL;
         t->len = 0;
-        t->stack_guard = 0; /* a reused record: this thread's stack is elsewhere */
+        /* A reused record: this thread's stack is elsewhere. */
+        t->eval_sp = 0;
+        t->eval_inlined = t->eval_inlined_max = 0;
     }
     pa_spin_unlock(&registry_lock);
     return t;

@@ -33,7 +33,9 @@ typedef struct pa_thread {
     struct pa_smp *_Atomic smp; /* NULL unless the thread's counters are open */
     struct pa_calls *calls;     /* trace mode, created by the thread's first call event */
     struct pa_count *count;     /* PYAGENT_COUNT, created by the thread's first counted call */
-    uintptr_t stack_guard;      /* evalhook.c: frames below this address hand over (0: not known yet) */
+    uintptr_t eval_sp;          /* evalhook.c: the innermost open evaluator frame's address, or 0 */
+    uint32_t eval_inlined;      /* evalhook.c: open frames CPython would have inlined */
+    uint32_t eval_inlined_max;  /* evalhook.c: how many this thread's stack takes (0: not known yet) */
     uint64_t alloc_bytes, alloc_blocks; /* allocated by this thread so far (tracked blocks) */
     uintptr_t *ips;       /* scratch: native frames */
     void **unw;           /* scratch for unw_backtrace */

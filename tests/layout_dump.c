@@ -41,6 +41,8 @@ int main(int argc, char **argv)
     printf("str_utf8_length=%d\n", l->str_utf8_length);
     printf("lasti_kind=%d\n", l->lasti_kind);
     printf("ts_c_recursion=%d\n", l->ts_c_recursion);
+    printf("ts_py_recursion=%d\n", l->ts_py_recursion);
+    printf("ts_tracing=%d\n", l->ts_tracing);
     printf("co_flags=%d\n", l->co_flags);
     printf("co_first_traceable=%d\n", l->co_first_traceable);
     printf("gen_state=%d\n", l->gen_state);

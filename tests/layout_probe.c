@@ -99,12 +99,16 @@ int main(void)
     /* The frame evaluator's (3.12+). */
 #if PY_MINOR_VERSION >= 12
     P("ts_c_recursion", OFF(PyThreadState, c_recursion_remaining));
+    P("ts_py_recursion", OFF(PyThreadState, py_recursion_remaining));
+    P("ts_tracing", OFF(PyThreadState, tracing));
     P("co_flags", OFF(PyCodeObject, co_flags));
     P("co_first_traceable", OFF(PyCodeObject, _co_firsttraceable));
     P("gen_state", OFF(PyGenObject, gi_frame_state) - OFF(PyGenObject, gi_iframe));
     P("frame_owned_by_generator", FRAME_OWNED_BY_GENERATOR);
 #else
     P("ts_c_recursion", -1);
+    P("ts_py_recursion", -1);
+    P("ts_tracing", -1);
     P("co_flags", -1);
     P("co_first_traceable", -1);
     P("gen_state", 0);

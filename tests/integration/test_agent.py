@@ -753,11 +753,11 @@ DEEP_AND_SMALL_STACK = (
 
 @test
 def trace_mode_deep_recursion_hands_over_and_counts():
-    """3.12+ inlines Python calls: a program may recurse 100000 deep on an 8 MiB stack,
-    or 3000 deep on a 256 KiB thread stack. Trace mode's frame evaluator would need C
-    stack for each of those frames: near a stack's end it hands over to sys.monitoring,
-    and the program runs as without the agent, every call still counted once."""
-    if python_minor() < 12:
+    """3.12 inlines Python calls: a program may recurse 100000 deep on an 8 MiB stack,
+    or 3000 deep on a 256 KiB thread stack. Trace mode's frame evaluator (3.12) would
+    need C stack for each of those frames: past a quarter of a stack it hands over to
+    sys.monitoring, and the program runs as without the agent, every call counted once."""
+    if python_minor() != 12:
         return
     with tempfile.TemporaryDirectory() as d:
         base = run([ARGS.python, "-c", DEEP_AND_SMALL_STACK], d, lib=False)
@@ -770,6 +770,87 @@ def trace_mode_deep_recursion_hands_over_and_counts():
         rec = [c for c in calls if c["function"] == "rec"]
         assert len(rec) == 100001 + 3001, len(rec)
         assert max(c["depth"] for c in rec) >= 100000, max(c["depth"] for c in rec)
+
+
+RECURSION_THROUGH_C = (
+    "class Node:\n"
+    "    def __init__(self, n):\n        self.kid = Node(n - 1) if n else None\n"
+    "def viamap(n):\n    return 0 if n == 0 else list(map(viamap, [n - 1]))[0]\n"
+    "def deepest(make):\n"
+    "    lo, hi = 1, 20000\n"
+    "    while lo < hi:\n"
+    "        mid = (lo + hi + 1) // 2\n"
+    "        try:\n            make(mid); lo = mid\n"
+    "        except RecursionError:\n            hi = mid - 1\n"
+    "    return lo\n")
+
+
+@test
+def trace_mode_recursion_through_c_unchanged():
+    """Frames entered through C (a class's __init__, map's function) cost C recursion
+    budget without the agent; the frame evaluator must not give that back, or
+    RecursionError would come later (or, with a raised limit, the stack overflow)."""
+    for limit in ("1000", "8000"):
+        code = "import sys\nsys.setrecursionlimit(%s)\n" % limit + RECURSION_THROUGH_C + \
+               "print(deepest(Node), deepest(viamap))\n"
+        with tempfile.TemporaryDirectory() as d:
+            base = run([ARGS.python, "-c", code], d, lib=False)
+            mine = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+            assert base.returncode == mine.returncode == 0, (base, mine)
+            want = [int(x) for x in base.stdout.split()]
+            got = [int(x) for x in mine.stdout.split()]
+            # 3.11 itself: any C profile function costs one level per C recursion.
+            slack = 1 if python_minor() == 11 else 0
+            assert all(w - slack <= g <= w for w, g in zip(want, got)), (limit, base.stdout, mine.stdout)
+
+
+@test
+def trace_mode_skips_tracers_and_failed_frames():
+    """Like sys.monitoring: no calls for the program's own profile function while it
+    runs, and none for a frame that fails the recursion check (it never ran)."""
+    if python_minor() < 12:
+        return  # before 3.12 the program's profile function replaces trace mode's hook
+    code = ("import sys\n"
+            "runs = 0\n"
+            "def prof(frame, event, arg):\n    pass\n"
+            "def work(i):\n    return i\n"
+            "sys.setprofile(prof)\n"
+            "for i in range(50):\n    work(i)\n"
+            "sys.setprofile(None)\n"
+            "def deep():\n    global runs\n    runs += 1\n    deep()\n"
+            "try:\n    deep()\nexcept RecursionError:\n    pass\n"
+            "print(runs)\n")
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+        assert r.returncode == 0, r
+        calls = calls_of(script_json(only_trace(d)))
+        count = lambda name: sum(1 for c in calls if c["function"] == name)
+        assert count("work") == 50 and count("prof") == 0, (count("work"), count("prof"))
+        assert count("deep") == int(r.stdout), (count("deep"), r.stdout)
+
+
+@test
+def trace_mode_lets_the_program_start_perf_trampolines():
+    """3.12+: sys.activate_stack_trampoline refuses to start beside another frame
+    evaluator. The program's call must work as without the agent, and trace mode go on."""
+    if python_minor() < 12:
+        return
+    code = ("import os, sys\n"
+            "def f(i):\n    return i\n"
+            "sys.deactivate_stack_trampoline()\n"
+            "sys.activate_stack_trampoline('perf')\n"
+            "total = sum(f(i) for i in range(100))\n"
+            "active = sys.is_stack_trampoline_active()\n"
+            "sys.deactivate_stack_trampoline()\n"
+            "print(total, active, os.getpid())\n")
+    with tempfile.TemporaryDirectory() as d:
+        r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
+        pid = r.stdout.split()[-1] if r.stdout else ""
+        if pid and os.path.exists("/tmp/perf-%s.map" % pid):
+            os.unlink("/tmp/perf-%s.map" % pid)  # the trampolines' symbol map
+        assert r.returncode == 0 and r.stdout.startswith("4950 True "), r
+        calls = calls_of(script_json(only_trace(d)))
+        assert sum(1 for c in calls if c["function"] == "f") == 100, len(calls)
 
 
 @test
