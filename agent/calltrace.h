@@ -20,11 +20,8 @@ void pa_calls_enter_c(pa_thread_t *t, const void *fn, const char *owner);
 /* The innermost open frame (Python or C) exits (enum pa_call_kind). */
 void pa_calls_exit(pa_thread_t *t, unsigned kind);
 
-/* The same for a caller that keeps each entry with its exit (the frame evaluator,
- * evalhook.c): begin returns a token for end, 0 when the entry was not recorded, and
- * no depth is kept. Frames open at a fork are not ended in the child. */
-uint32_t pa_calls_begin(pa_thread_t *t, PyObject *code, int resumed);
-void pa_calls_end(pa_thread_t *t, uint32_t token, unsigned kind);
+/* The frame evaluator (evalhook.c) keeps each entry with its exit: it uses
+ * pa_calls_begin and pa_calls_end, inline, from calltrace_fast.h. */
 
 /* Every thread's buffered call events to the writer (GIL held, or the process is
  * down to one thread running Python: exit). */

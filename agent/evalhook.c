@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "calltrace.h"
+#include "calltrace_fast.h"
 #include "common.h"
 #include "count.h"
 #include "log.h"
