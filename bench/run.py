@@ -655,12 +655,13 @@ def output_key(config, s):
 def budget(summary, startup):
     out = []
 
-    def ratio(w, limit):
-        s = summary.get(w, {}).get("pyagent")
+    def ratio(w, limit, config="pyagent"):
+        s = summary.get(w, {}).get(config)
         if s and s.get("cpu_ratio_median") is not None:
             v = s["cpu_ratio_median"]
-            out.append("%s.py CPU time %.2fx (budget ≤ %.2fx): %s" % (
-                w, v, limit, "PASS" if v <= limit else "FAIL"))
+            out.append("%s%s.py CPU time %.2fx (budget ≤ %.2fx): %s" % (
+                "" if config == "pyagent" else config + " mode, ", w, v, limit,
+                "PASS" if v <= limit else "FAIL"))
 
     # Issue 3: sampling at the default rate plus the default leak tracking, ≤ 1.10x on
     # calls, threads and cache; the allocation budget of alloc.py is unchanged.
@@ -668,6 +669,8 @@ def budget(summary, startup):
     ratio("threads", 1.10)
     ratio("cache", 1.10)
     ratio("alloc", 1.25)
+    # Issue 4: trace mode (every call, with the default sampling and leak tracking).
+    ratio("calls", 1.60, "trace")
     s = startup.get("pyagent") if startup else None
     if s:
         worst = max(s["wall_diff_ms_median"], s["cpu_diff_ms_median"])
