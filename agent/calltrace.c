@@ -66,7 +66,7 @@ int pa_calls_refill(pa_calls_t *c, uint64_t now)
     int had = c->buf != NULL;
     submit(c);
     if (had)
-        pa_writer_maybe_flush(pa_now_ns());
+        pa_writer_absorb();
     if (!(c->buf = pa_thread_buffer_new())) {
         pa_writer_note_dropped(1);
         return -1;

@@ -429,7 +429,9 @@ static void take_one(void *ctx, uint32_t serial, uint64_t base_ns, uint8_t *buf,
     t->v[t->n++] = (ready_t){ serial, base_ns, buf, len, PA_REC_EVENTS };
 }
 
-static void flush(int all)
+/* all: every thread's buffer and samples too, not only the queue. emit: the chunk
+ * goes out even if short of its target (a flush period ended, or exit). */
+static void flush(int all, int emit)
 {
     taken_t got = { 0 };
     pa_spin_lock(&qlock);
@@ -452,6 +454,8 @@ static void flush(int all)
             add_events(&got.v[i]);
     }
     pa_mem_free(got.v);
+    if (!emit)
+        return;
     emit_chunk();
     pa_clock_anchor(); /* a program that allocates but calls little still re-anchors */
     atomic_store(&next_flush_ns, pa_now_ns() + (uint64_t)pa_cfg.flush_ms * 1000000u);
@@ -470,7 +474,15 @@ void pa_writer_maybe_flush(uint64_t now)
         return;
     if (!pa_spin_trylock(&wlock))
         return;
-    flush(now >= atomic_load(&next_flush_ns));
+    flush(now >= atomic_load(&next_flush_ns), 1);
+    pa_spin_unlock(&wlock);
+}
+
+void pa_writer_absorb(void)
+{
+    if (!atomic_load_explicit(&allowed, memory_order_relaxed) || !pa_spin_trylock(&wlock))
+        return;
+    flush(0, 0);
     pa_spin_unlock(&wlock);
 }
 
@@ -478,7 +490,7 @@ int pa_writer_finish(void)
 {
     pa_spin_lock(&wlock);
     atomic_store(&allowed, 1);
-    flush(1);
+    flush(1, 1);
     int ok = -1;
     if (fd >= 0 && !trace_off && still_ours()) {
         uint8_t end[16];

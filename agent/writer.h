@@ -26,6 +26,12 @@ void pa_writer_allow(void);
  * with the tables lock held. */
 void pa_writer_maybe_flush(uint64_t now);
 
+/* Trace mode, a call buffer just submitted: the queue goes into the chunk now (a
+ * chunk goes out only once full), so about two call buffers are in flight instead of
+ * a chunk's worth, 16 of 64 KiB each first-touched (270 page faults per calls.py
+ * run). Any thread; does nothing if the writer is busy. */
+void pa_writer_absorb(void);
+
 /* Final flush, end frame, close. Waits for a running flush. Returns 0 if the trace
  * is complete on disk. */
 int pa_writer_finish(void);
