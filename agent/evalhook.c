@@ -9,10 +9,13 @@
  * CPython stops inlining Python-to-Python calls: each frame it would have inlined now
  * recurses in C and takes two units of the C recursion budget, and 3.12.1 would raise
  * RecursionError at a depth of about 750 instead of 1000. The evaluator gives those
- * units back for exactly the frames CPython would have inlined, and for no other:
- * a frame whose evaluator frame sits one plain call (`direct_gap` bytes of C stack,
- * measured at installation) below the caller's. Frames entered through C (a class's
- * __init__, map's function) cost their units as without the agent.
+ * units back for exactly the frames CPython would have inlined, and for no other.
+ * It tells them by the C stack between a frame's evaluator frame and its caller's:
+ * each way CPython inlines (a call, `obj[i]` on a Python __getitem__, a property,
+ * `for` over a generator, `yield from` / `await`) reaches the evaluator through its
+ * own fixed chain of C functions, measured at installation by running one small
+ * probe per way; a frame entered through C (a class's __init__, map's function)
+ * has more C frames between and costs its units as without the agent.
  * What it cannot give back is the C stack those inlined frames now take: when they
  * hold more than a quarter of their thread's stack (a program that raised the
  * recursion limit and recurses thousands deep, or a thread with a small stack), the
@@ -75,8 +78,18 @@ static int counting;
 static void (*hand_over)(void);
 static void *interp;
 static atomic_int installed;
-static uintptr_t direct_gap; /* C stack between the evaluator frames of a plain call */
-static int calibrating;      /* measuring it: nothing recorded */
+/* The C stack between the evaluator frames of a caller and a frame CPython would
+ * have inlined, one bit per 16 bytes (frames are 16-byte aligned) below GAP_MAX. */
+#define GAP_MAX 4096
+static uint64_t inlined_gaps[GAP_MAX / 16 / 64];
+static uintptr_t direct_gap; /* a plain call's, for the hand-over's arithmetic */
+static uintptr_t probe_gap;  /* the last one seen while calibrating */
+static int calibrating;      /* measuring: nothing recorded */
+
+static inline int inlined_gap(uintptr_t gap)
+{
+    return gap < GAP_MAX && (inlined_gaps[gap / 16 / 64] >> (gap / 16 % 64) & 1);
+}
 
 extern void *__libc_stack_end;
 
@@ -176,9 +189,9 @@ static PyObject *evaluate(void *tstate, void *frame, int throwflag)
     if (PA_UNLIKELY(!t))
         return api.default_eval(tstate, frame, throwflag);
     uintptr_t here = (uintptr_t)__builtin_frame_address(0), outer = t->eval_sp;
-    int inlined = outer - here == direct_gap; /* CPython would have inlined this call */
+    int inlined = inlined_gap(outer - here); /* CPython would have inlined this frame */
     if (PA_UNLIKELY(calibrating)) {
-        direct_gap = outer ? outer - here : 0;
+        probe_gap = outer ? outer - here : 0;
         inlined = 0;
     }
     if (inlined) {
@@ -201,30 +214,61 @@ static PyObject *evaluate(void *tstate, void *frame, int throwflag)
     return r;
 }
 
-/* The C stack between the evaluator frames of a caller and a plain call it makes:
- * measured on two small functions, the same on a second run. */
-static int calibrate(void)
+/* One probe per way CPython 3.12 inlines a frame: the last frame each runs is
+ * entered that way, from a Python caller. */
+static const char *const probes[] = {
+    "def _pa_a():\n    return _pa_b()\n"
+    "def _pa_b():\n    return 0\n"
+    "_pa_a()\n", /* a call: first, the plain call's gap */
+    "class _pa_c:\n    def __getitem__(self, i):\n        return i\n"
+    "    def run(self):\n        return self[0]\n"
+    "_pa_c().run()\n",
+    "class _pa_c:\n    @property\n    def p(self):\n        return 0\n"
+    "    def run(self):\n        return self.p\n"
+    "_pa_c().run()\n",
+    "def _pa_g():\n    yield 0\n"
+    "def _pa_f():\n    for _ in _pa_g():\n        pass\n"
+    "_pa_f()\n",
+    "def _pa_g():\n    yield 0\n"
+    "def _pa_h():\n    yield from _pa_g()\n"
+    "def _pa_f():\n    for _ in _pa_h():\n        pass\n"
+    "_pa_f()\n",
+};
+
+/* The gap the probe's last frame had; 0 if it failed. Run twice: the same both times. */
+static uintptr_t probe(const char *src)
 {
-    static const char probe[] = "def _pyagent_a():\n    return _pyagent_b()\n"
-                                "def _pyagent_b():\n    return 0\n"
-                                "_pyagent_a()\n";
     PyObject *g = api.Dict_New();
-    uintptr_t first = 0;
+    uintptr_t gap[2] = { 0, 1 };
     int ok = g && api.Dict_SetItemString(g, "__builtins__", api.Eval_GetBuiltins()) == 0;
     for (int i = 0; ok && i < 2; i++) {
+        probe_gap = 0;
         calibrating = 1;
-        PyObject *r = api.Run_String(probe, 257 /* Py_file_input */, g, g, NULL);
+        PyObject *r = api.Run_String(src, 257 /* Py_file_input */, g, g, NULL);
         calibrating = 0;
         ok = r != NULL;
         if (r)
             pa_py.DecRef(r);
-        if (i == 0)
-            first = direct_gap;
+        gap[i] = probe_gap;
     }
     if (g)
         pa_py.DecRef(g);
     pa_py.Err_Clear();
-    return ok && first && first == direct_gap && first < 4096 ? 0 : -1;
+    return ok && gap[0] == gap[1] && gap[0] < GAP_MAX && gap[0] % 16 == 0 ? gap[0] : 0;
+}
+
+/* Without the plain call's gap recursion depth could not be kept: -1. A way whose
+ * probe fails keeps costing C recursion budget, as before this calibration. */
+static int calibrate(void)
+{
+    for (size_t i = 0; i < PA_ARRAY_LEN(probes); i++) {
+        uintptr_t gap = probe(probes[i]);
+        if (i == 0 && !(direct_gap = gap))
+            return -1;
+        if (gap)
+            inlined_gaps[gap / 16 / 64] |= 1ull << (gap / 16 % 64);
+    }
+    return 0;
 }
 
 /* sys.activate_stack_trampoline and deactivate_stack_trampoline raise RuntimeError

@@ -776,6 +776,14 @@ RECURSION_THROUGH_C = (
     "class Node:\n"
     "    def __init__(self, n):\n        self.kid = Node(n - 1) if n else None\n"
     "def viamap(n):\n    return 0 if n == 0 else list(map(viamap, [n - 1]))[0]\n"
+    "class Items:\n    def __getitem__(self, n):\n        return 0 if n == 0 else 1 + self[n - 1]\n"
+    "class Down:\n    n = 0\n"
+    "    @property\n    def down(self):\n"
+    "        if self.n == 0:\n            return 0\n"
+    "        self.n -= 1\n        return 1 + self.down\n"
+    "def viaprop(n):\n    d = Down(); d.n = n; return d.down\n"
+    "def gen(n):\n    if n:\n        yield from gen(n - 1)\n    yield n\n"
+    "def viagen(n):\n    return sum(gen(n))\n"
     "def deepest(make):\n"
     "    lo, hi = 1, 20000\n"
     "    while lo < hi:\n"
@@ -786,13 +794,16 @@ RECURSION_THROUGH_C = (
 
 
 @test
-def trace_mode_recursion_through_c_unchanged():
+def trace_mode_recursion_depth_unchanged_every_way():
     """Frames entered through C (a class's __init__, map's function) cost C recursion
-    budget without the agent; the frame evaluator must not give that back, or
-    RecursionError would come later (or, with a raised limit, the stack overflow)."""
+    budget without the agent: the frame evaluator must not give that back, or
+    RecursionError would come later (or, with a raised limit, the stack overflow).
+    Frames CPython inlines (`obj[i]`, a property, `yield from`) cost none: it must give
+    back what it takes there, or RecursionError would come a quarter sooner."""
     for limit in ("1000", "8000"):
         code = "import sys\nsys.setrecursionlimit(%s)\n" % limit + RECURSION_THROUGH_C + \
-               "print(deepest(Node), deepest(viamap))\n"
+               "print(deepest(Node), deepest(viamap), deepest(lambda n: Items()[n]), deepest(viaprop), " \
+               "deepest(viagen))\n"
         with tempfile.TemporaryDirectory() as d:
             base = run([ARGS.python, "-c", code], d, lib=False)
             mine = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
