@@ -100,7 +100,7 @@ static inline __attribute__((always_inline)) int pa_calls_record_entry(pa_thread
         uint8_t *p = pa_calls_put_head(c, c->buf + c->len, now, PA_CALL_ENTER);
         int64_t d = (int64_t)id - (int64_t)c->last_id;
         c->last_id = id;
-        p = pa_calls_put_varint(p, ((uint64_t)d << 1 ^ (uint64_t)(d >> 63)) << 1 | (resumed != 0)); /* zigzag */
+        p = pa_calls_put_varint(p, pa_zigzag(d) << 1 | (resumed != 0));
         c->len = (size_t)(p - c->buf);
     } else {
         rec = 0;

@@ -91,7 +91,6 @@ static inline int inlined_gap(uintptr_t gap)
     return gap < GAP_MAX && (inlined_gaps[gap / 16 / 64] >> (gap / 16 % 64) & 1);
 }
 
-extern void *__libc_stack_end;
 
 static inline pa_thread_t *self_thread(void)
 {

@@ -302,7 +302,7 @@ void pa_tb_calls_enter(pa_tb_t *b, uint64_t t_ns, uint64_t func, int resumed)
     if (b->calls_delta) {
         int64_t d = (int64_t)(func - b->last_func);
         b->last_func = func;
-        func = (uint64_t)d << 1 ^ (uint64_t)(d >> 63); /* zigzag */
+        func = pa_zigzag(d);
     }
     put_var(&b->body, func << 1 | (resumed != 0));
     b->ev_t = t_ns;
