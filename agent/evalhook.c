@@ -152,9 +152,11 @@ static inline int started(void *frame, PyObject *code)
 
 static inline int quiet(void *tstate)
 {
-    /* A tracer or monitoring callback running, or a frame about to fail the
-     * recursion check: sys.monitoring reports none of them. */
-    return *(int *)((char *)tstate + at.tracing) || *(int *)((char *)tstate + at.py_recursion) <= 0;
+    /* A tracer or monitoring callback running, or a frame about to fail either
+     * recursion check (Python's, or C's after any units given back): sys.monitoring
+     * reports none of them. */
+    return *(int *)((char *)tstate + at.tracing) || *(int *)((char *)tstate + at.py_recursion) <= 0 ||
+           *(int *)((char *)tstate + at.c_recursion) < C_STACK_UNITS;
 }
 
 /* Records the frame's entry and exit around running it. */
@@ -219,6 +221,15 @@ static const char *const probes[] = {
     "def _pa_a():\n    return _pa_b()\n"
     "def _pa_b():\n    return 0\n"
     "_pa_a()\n", /* a call: first, the plain call's gap */
+    "def _pa_a():\n    return _pa_b(*())\n"
+    "def _pa_b():\n    return 0\n"
+    "_pa_a()\n", /* CALL_FUNCTION_EX: f(*args) */
+    "def _pa_a():\n    return _pa_b(**{'x': 0})\n"
+    "def _pa_b(x):\n    return 0\n"
+    "_pa_a()\n", /* f(**kw) (an empty dict takes another path) */
+    "def _pa_a():\n    return _pa_b(*(0,), **{'y': 0})\n"
+    "def _pa_b(x, y):\n    return 0\n"
+    "_pa_a()\n", /* both, as functools.wraps wrappers and Thread.run call */
     "class _pa_c:\n    def __getitem__(self, i):\n        return i\n"
     "    def run(self):\n        return self[0]\n"
     "_pa_c().run()\n",

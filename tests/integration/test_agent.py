@@ -784,6 +784,13 @@ RECURSION_THROUGH_C = (
     "def viaprop(n):\n    d = Down(); d.n = n; return d.down\n"
     "def gen(n):\n    if n:\n        yield from gen(n - 1)\n    yield n\n"
     "def viagen(n):\n    return sum(gen(n))\n"
+    "def star(*a):\n    return 0 if a[0] == 0 else star(a[0] - 1)\n"
+    "def kw(n=0):\n    return 0 if n == 0 else kw(n=n - 1)\n"
+    "import functools\n"
+    "def deco(f):\n"
+    "    @functools.wraps(f)\n    def wrapper(*a, **k):\n        return f(*a, **k)\n"
+    "    return wrapper\n"
+    "@deco\ndef wrapped(n):\n    return 0 if n == 0 else wrapped(n - 1)\n"
     "def deepest(make):\n"
     "    lo, hi = 1, 20000\n"
     "    while lo < hi:\n"
@@ -803,7 +810,7 @@ def trace_mode_recursion_depth_unchanged_every_way():
     for limit in ("1000", "8000"):
         code = "import sys\nsys.setrecursionlimit(%s)\n" % limit + RECURSION_THROUGH_C + \
                "print(deepest(Node), deepest(viamap), deepest(lambda n: Items()[n]), deepest(viaprop), " \
-               "deepest(viagen))\n"
+               "deepest(viagen), deepest(star), deepest(kw), deepest(wrapped))\n"
         with tempfile.TemporaryDirectory() as d:
             base = run([ARGS.python, "-c", code], d, lib=False)
             mine = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
@@ -830,14 +837,18 @@ def trace_mode_skips_tracers_and_failed_frames():
             "sys.setprofile(None)\n"
             "def deep():\n    global runs\n    runs += 1\n    deep()\n"
             "try:\n    deep()\nexcept RecursionError:\n    pass\n"
-            "print(runs)\n")
+            "mapped = 0\n"
+            "def viamap(n):\n    global mapped\n    mapped += 1\n    return list(map(viamap, [n + 1]))\n"
+            "try:\n    viamap(0)\nexcept RecursionError:\n    pass\n"
+            "print(runs, mapped)\n")
     with tempfile.TemporaryDirectory() as d:
         r = run([ARGS.python, "-c", code], d, PYAGENT_LEAK_REPORT="off", PYAGENT_MODE="trace")
         assert r.returncode == 0, r
         calls = calls_of(script_json(only_trace(d)))
         count = lambda name: sum(1 for c in calls if c["function"] == name)
         assert count("work") == 50 and count("prof") == 0, (count("work"), count("prof"))
-        assert count("deep") == int(r.stdout), (count("deep"), r.stdout)
+        runs, mapped = (int(x) for x in r.stdout.split())
+        assert count("deep") == runs and count("viamap") == mapped, (count("deep"), count("viamap"), r.stdout)
 
 
 @test
