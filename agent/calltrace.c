@@ -15,7 +15,6 @@
 #include "tables.h"
 #include "writer.h"
 
-
 static pa_calls_t *all;           /* under the GIL */
 uint64_t pa_calls_next_flush_ns;
 
@@ -57,10 +56,10 @@ pa_calls_t *pa_calls_of(pa_thread_t *t)
     return c;
 }
 
-/* Room for one event; a full buffer goes to the writer, which writes once a chunk's
- * worth is waiting. Without that nudge only the allocation hooks would, and a program
- * that calls much and allocates little would pile up fresh buffers (page faults)
- * instead of getting written ones back. */
+/* A new buffer (the first, or the last one full). The full one goes to the writer,
+ * which takes it into its chunk at once: without that nudge only the allocation hooks
+ * would, and a program that calls much and allocates little would pile up fresh
+ * buffers (page faults) instead of getting written ones back. */
 int pa_calls_refill(pa_calls_t *c, uint64_t now)
 {
     int had = c->buf != NULL;
@@ -77,7 +76,6 @@ int pa_calls_refill(pa_calls_t *c, uint64_t now)
     return 0;
 }
 
-
 /* Every flush period the thread that notices takes everybody's buffers. */
 void pa_calls_flush_now(uint64_t now)
 {
@@ -85,8 +83,6 @@ void pa_calls_flush_now(uint64_t now)
     pa_calls_flush_all();
     pa_writer_maybe_flush(pa_now_ns());
 }
-
-
 
 uint32_t pa_calls_name_function(pa_calls_t *c, unsigned slot, const void *key, PyObject *code, const char *owner)
 {
@@ -100,7 +96,6 @@ uint32_t pa_calls_name_function(pa_calls_t *c, unsigned slot, const void *key, P
     return id;
 }
 
-
 static void push(pa_calls_t *c, int rec)
 {
     uint32_t d = c->depth++;
@@ -112,14 +107,12 @@ static void push(pa_calls_t *c, int rec)
     }
 }
 
-
 static void enter(pa_thread_t *t, const void *key, PyObject *code, const char *owner, int resumed)
 {
     pa_calls_t *c = pa_calls_of(t);
     if (c)
         push(c, pa_calls_record_entry(t, c, key, code, owner, resumed));
 }
-
 
 void pa_calls_enter(pa_thread_t *t, PyObject *code, int resumed) { enter(t, code, code, NULL, resumed); }
 
@@ -133,9 +126,7 @@ void pa_calls_exit(pa_thread_t *t, unsigned kind)
     uint32_t d = --c->depth;
     if (d < PA_CALLS_MAX_TRACKED_DEPTH && !(c->recorded[d / 64] >> (d % 64) & 1))
         return;
-    uint64_t now = pa_clock_fast();
-    if (pa_calls_reserve(c, now) == 0)
-        c->len = (size_t)(pa_calls_put_head(c, c->buf + c->len, now, kind) - c->buf);
+    pa_calls_record_exit(c, kind);
 }
 
 void pa_calls_flush_all(void)

@@ -109,6 +109,14 @@ static inline __attribute__((always_inline)) int pa_calls_record_entry(pa_thread
     return rec;
 }
 
+/* An exit of the thread's innermost recorded frame. */
+static inline void pa_calls_record_exit(pa_calls_t *c, unsigned kind)
+{
+    uint64_t now = pa_clock_fast();
+    if (pa_calls_reserve(c, now) == 0)
+        c->len = (size_t)(pa_calls_put_head(c, c->buf + c->len, now, kind) - c->buf);
+}
+
 static inline uint32_t pa_calls_begin(pa_thread_t *t, PyObject *code, int resumed)
 {
     pa_calls_t *c = t->calls;
@@ -122,9 +130,7 @@ static inline void pa_calls_end(pa_thread_t *t, uint32_t token, unsigned kind)
     pa_calls_t *c = t->calls;
     if (PA_UNLIKELY(!c || c->epoch != token))
         return; /* dropped since (fork) */
-    uint64_t now = pa_clock_fast();
-    if (pa_calls_reserve(c, now) == 0)
-        c->len = (size_t)(pa_calls_put_head(c, c->buf + c->len, now, kind) - c->buf);
+    pa_calls_record_exit(c, kind);
 }
 
 #endif

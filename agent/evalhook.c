@@ -332,21 +332,20 @@ static void wrap_trampolines(void)
     pa_py.Err_Clear();
 }
 
-#define RESOLVE(dst, name) (*(void **)&(dst) = dlsym(RTLD_DEFAULT, name))
 
 static int resolve(void)
 {
-    return RESOLVE(api.default_eval, "_PyEval_EvalFrameDefault") && RESOLVE(api.interp_get, "PyInterpreterState_Get") &&
-           RESOLVE(api.get_eval, "_PyInterpreterState_GetEvalFrameFunc") &&
-           RESOLVE(api.set_eval, "_PyInterpreterState_SetEvalFrameFunc") &&
-           RESOLVE(api.Run_String, "PyRun_StringFlags") && RESOLVE(api.Dict_New, "PyDict_New") &&
-           RESOLVE(api.Eval_GetBuiltins, "PyEval_GetBuiltins") &&
-           RESOLVE(api.Dict_SetItemString, "PyDict_SetItemString") &&
-           RESOLVE(api.Import_ImportModule, "PyImport_ImportModule") &&
-           RESOLVE(api.Object_GetAttrString, "PyObject_GetAttrString") &&
-           RESOLVE(api.Object_SetAttrString, "PyObject_SetAttrString") &&
-           RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") && RESOLVE(api.Object_Vectorcall, "PyObject_Vectorcall") &&
-           RESOLVE(api.none, "_Py_NoneStruct");
+    return PA_RESOLVE(api.default_eval, "_PyEval_EvalFrameDefault") && PA_RESOLVE(api.interp_get, "PyInterpreterState_Get") &&
+           PA_RESOLVE(api.get_eval, "_PyInterpreterState_GetEvalFrameFunc") &&
+           PA_RESOLVE(api.set_eval, "_PyInterpreterState_SetEvalFrameFunc") &&
+           PA_RESOLVE(api.Run_String, "PyRun_StringFlags") && PA_RESOLVE(api.Dict_New, "PyDict_New") &&
+           PA_RESOLVE(api.Eval_GetBuiltins, "PyEval_GetBuiltins") &&
+           PA_RESOLVE(api.Dict_SetItemString, "PyDict_SetItemString") &&
+           PA_RESOLVE(api.Import_ImportModule, "PyImport_ImportModule") &&
+           PA_RESOLVE(api.Object_GetAttrString, "PyObject_GetAttrString") &&
+           PA_RESOLVE(api.Object_SetAttrString, "PyObject_SetAttrString") &&
+           PA_RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") && PA_RESOLVE(api.Object_Vectorcall, "PyObject_Vectorcall") &&
+           PA_RESOLVE(api.none, "_Py_NoneStruct");
 }
 
 int pa_evalhook_install(int count_too, void (*fallback)(void))

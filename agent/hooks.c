@@ -27,7 +27,6 @@
 #include "pyobj.h"
 #include "pyagent/format.h"
 
-#define RESOLVE(dst, name) (*(void **)&(dst) = dlsym(RTLD_DEFAULT, name))
 #define TOOL_FIRST 4 /* 0 debugger, 1 coverage, 2 profiler, 5 optimizer: 4 then 3 */
 
 typedef int (*profile_fn)(PyObject *, void *, int, PyObject *);
@@ -386,18 +385,18 @@ static int install_profile(void)
 
 static int resolve(void)
 {
-    int ok = RESOLVE(api.Import_ImportModule, "PyImport_ImportModule") &&
-             RESOLVE(api.Object_GetAttrString, "PyObject_GetAttrString") &&
-             RESOLVE(api.Object_CallMethod, "PyObject_CallMethod") &&
-             RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") &&
-             RESOLVE(api.Eval_SetProfile, "PyEval_SetProfile") &&
-             RESOLVE(api.cfunction_type, "PyCFunction_Type") && RESOLVE(api.none, "_Py_NoneStruct");
-    RESOLVE(api.cmethod_type, "PyCMethod_Type"); /* 3.9+ */
-    RESOLVE(api.method_descr_type, "PyMethodDescr_Type");
-    ok = ok && RESOLVE(Bytes_AsString, "PyBytes_AsString") && RESOLVE(Bytes_Size, "PyBytes_Size") &&
-         RESOLVE(Long_AsLong, "PyLong_AsLong");
+    int ok = PA_RESOLVE(api.Import_ImportModule, "PyImport_ImportModule") &&
+             PA_RESOLVE(api.Object_GetAttrString, "PyObject_GetAttrString") &&
+             PA_RESOLVE(api.Object_CallMethod, "PyObject_CallMethod") &&
+             PA_RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") &&
+             PA_RESOLVE(api.Eval_SetProfile, "PyEval_SetProfile") &&
+             PA_RESOLVE(api.cfunction_type, "PyCFunction_Type") && PA_RESOLVE(api.none, "_Py_NoneStruct");
+    PA_RESOLVE(api.cmethod_type, "PyCMethod_Type"); /* 3.9+ */
+    PA_RESOLVE(api.method_descr_type, "PyMethodDescr_Type");
+    ok = ok && PA_RESOLVE(Bytes_AsString, "PyBytes_AsString") && PA_RESOLVE(Bytes_Size, "PyBytes_Size") &&
+         PA_RESOLVE(Long_AsLong, "PyLong_AsLong");
     if (pa_py.minor >= 11)
-        ok = ok && RESOLVE(api.Frame_GetCode, "PyFrame_GetCode") && RESOLVE(api.Frame_GetLasti, "PyFrame_GetLasti");
+        ok = ok && PA_RESOLVE(api.Frame_GetCode, "PyFrame_GetCode") && PA_RESOLVE(api.Frame_GetLasti, "PyFrame_GetLasti");
     return ok && pa_py.layout ? 0 : -1;
 }
 

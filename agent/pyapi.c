@@ -18,7 +18,6 @@
 #include "tables.h"
 #include "thread.h"
 
-#define RESOLVE(dst, name) (*(void **)&(dst) = dlsym(RTLD_DEFAULT, name))
 
 static struct {
     int (*Arg_ParseTuple)(PyObject *, const char *, ...);
@@ -178,11 +177,11 @@ static const char layer[] =
 
 int pa_pyapi_install(PyObject *module)
 {
-    if (!RESOLVE(api.Arg_ParseTuple, "PyArg_ParseTuple") || !RESOLVE(api.Module_GetDict, "PyModule_GetDict") ||
-        !RESOLVE(api.Run_StringFlags, "PyRun_StringFlags") ||
-        !RESOLVE(api.Unicode_FromStringAndSize, "PyUnicode_FromStringAndSize") ||
-        !RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") ||
-        !RESOLVE(api.Dict_SetItemString, "PyDict_SetItemString") || !RESOLVE(api.none, "_Py_NoneStruct"))
+    if (!PA_RESOLVE(api.Arg_ParseTuple, "PyArg_ParseTuple") || !PA_RESOLVE(api.Module_GetDict, "PyModule_GetDict") ||
+        !PA_RESOLVE(api.Run_StringFlags, "PyRun_StringFlags") ||
+        !PA_RESOLVE(api.Unicode_FromStringAndSize, "PyUnicode_FromStringAndSize") ||
+        !PA_RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") ||
+        !PA_RESOLVE(api.Dict_SetItemString, "PyDict_SetItemString") || !PA_RESOLVE(api.none, "_Py_NoneStruct"))
         return -1;
     PyObject *dict = api.Module_GetDict(module); /* borrowed */
     for (unsigned i = 0; i < PA_ARRAY_LEN(functions); i++) {

@@ -44,37 +44,36 @@ static struct {
 static char version[128], stdlib_dir[PATH_MAX];
 static atomic_int activated;
 
-#define RESOLVE(dst, name) (*(void **)&(dst) = dlsym(RTLD_DEFAULT, name))
 
 int pa_py_detect(void)
 {
-    if (!RESOLVE(api.AddAuditHook, "PySys_AddAuditHook"))
+    if (!PA_RESOLVE(api.AddAuditHook, "PySys_AddAuditHook"))
         return 0; /* not CPython, or older than 3.8 */
-    int ok = RESOLVE(api.AppendInittab, "PyImport_AppendInittab") &&
-             RESOLVE(api.Module_Create2, "PyModule_Create2") &&
-             RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") &&
-             RESOLVE(api.Import_ImportModule, "PyImport_ImportModule") &&
-             RESOLVE(api.Object_CallMethod, "PyObject_CallMethod") &&
-             RESOLVE(api.Object_GetAttrString, "PyObject_GetAttrString") &&
-             RESOLVE(api.Sys_GetObject, "PySys_GetObject") &&
-             RESOLVE(api.Dict_GetItemString, "PyDict_GetItemString") &&
-             RESOLVE(api.Unicode_FromString, "PyUnicode_FromString") &&
-             RESOLVE(api.Bool_FromLong, "PyBool_FromLong") &&
-             RESOLVE(api.GetVersion, "Py_GetVersion") && RESOLVE(api.none, "_Py_NoneStruct") &&
-             RESOLVE(api.method_type, "PyMethod_Type") && RESOLVE(api.module_type, "PyModule_Type") &&
-             RESOLVE(api.Module_GetName, "PyModule_GetName") &&
-             RESOLVE(api.AddPendingCall, "Py_AddPendingCall") &&
-             RESOLVE(pa_py.IsInitialized, "Py_IsInitialized") &&
-             RESOLVE(pa_py.GILState_GetThisThreadState, "PyGILState_GetThisThreadState") &&
-             RESOLVE(pa_py.GILState_Check, "PyGILState_Check") &&
-             RESOLVE(pa_py.Code_Addr2Line, "PyCode_Addr2Line") &&
-             RESOLVE(pa_py.Unicode_AsUTF8AndSize, "PyUnicode_AsUTF8AndSize") &&
-             RESOLVE(pa_py.IncRef, "Py_IncRef") && RESOLVE(pa_py.DecRef, "Py_DecRef") &&
-             RESOLVE(pa_py.Err_Fetch, "PyErr_Fetch") && RESOLVE(pa_py.Err_Restore, "PyErr_Restore") &&
-             RESOLVE(pa_py.Err_Clear, "PyErr_Clear") &&
-             RESOLVE(pa_py.Mem_GetAllocator, "PyMem_GetAllocator") &&
-             RESOLVE(pa_py.Mem_SetAllocator, "PyMem_SetAllocator") &&
-             RESOLVE(pa_py.code_type, "PyCode_Type") && RESOLVE(pa_py.unicode_type, "PyUnicode_Type");
+    int ok = PA_RESOLVE(api.AppendInittab, "PyImport_AppendInittab") &&
+             PA_RESOLVE(api.Module_Create2, "PyModule_Create2") &&
+             PA_RESOLVE(api.CFunction_NewEx, "PyCFunction_NewEx") &&
+             PA_RESOLVE(api.Import_ImportModule, "PyImport_ImportModule") &&
+             PA_RESOLVE(api.Object_CallMethod, "PyObject_CallMethod") &&
+             PA_RESOLVE(api.Object_GetAttrString, "PyObject_GetAttrString") &&
+             PA_RESOLVE(api.Sys_GetObject, "PySys_GetObject") &&
+             PA_RESOLVE(api.Dict_GetItemString, "PyDict_GetItemString") &&
+             PA_RESOLVE(api.Unicode_FromString, "PyUnicode_FromString") &&
+             PA_RESOLVE(api.Bool_FromLong, "PyBool_FromLong") &&
+             PA_RESOLVE(api.GetVersion, "Py_GetVersion") && PA_RESOLVE(api.none, "_Py_NoneStruct") &&
+             PA_RESOLVE(api.method_type, "PyMethod_Type") && PA_RESOLVE(api.module_type, "PyModule_Type") &&
+             PA_RESOLVE(api.Module_GetName, "PyModule_GetName") &&
+             PA_RESOLVE(api.AddPendingCall, "Py_AddPendingCall") &&
+             PA_RESOLVE(pa_py.IsInitialized, "Py_IsInitialized") &&
+             PA_RESOLVE(pa_py.GILState_GetThisThreadState, "PyGILState_GetThisThreadState") &&
+             PA_RESOLVE(pa_py.GILState_Check, "PyGILState_Check") &&
+             PA_RESOLVE(pa_py.Code_Addr2Line, "PyCode_Addr2Line") &&
+             PA_RESOLVE(pa_py.Unicode_AsUTF8AndSize, "PyUnicode_AsUTF8AndSize") &&
+             PA_RESOLVE(pa_py.IncRef, "Py_IncRef") && PA_RESOLVE(pa_py.DecRef, "Py_DecRef") &&
+             PA_RESOLVE(pa_py.Err_Fetch, "PyErr_Fetch") && PA_RESOLVE(pa_py.Err_Restore, "PyErr_Restore") &&
+             PA_RESOLVE(pa_py.Err_Clear, "PyErr_Clear") &&
+             PA_RESOLVE(pa_py.Mem_GetAllocator, "PyMem_GetAllocator") &&
+             PA_RESOLVE(pa_py.Mem_SetAllocator, "PyMem_SetAllocator") &&
+             PA_RESOLVE(pa_py.code_type, "PyCode_Type") && PA_RESOLVE(pa_py.unicode_type, "PyUnicode_Type");
     if (!ok) {
         pa_log("this looks like CPython but part of its C API is missing; Python support off");
         return 0;

@@ -11,6 +11,9 @@
 
 typedef struct _object PyObject; /* opaque: the agent never includes Python.h */
 
+/* dst = the symbol name in this process (CPython's), or NULL; needs <dlfcn.h>. */
+#define PA_RESOLVE(dst, name) (*(void **)&(dst) = dlsym(RTLD_DEFAULT, name))
+
 struct pa_pyapi {
     int minor;                     /* 3.<minor>, known once activated */
     const pa_pylayout_t *layout;   /* NULL: Python frames are not walked */
